@@ -1,0 +1,410 @@
+"""Load components from a folder through a ComponentCache, filling their variables."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .cache import MIB, ComponentCache
+from .errors import (
+    ComponentError,
+    ComponentNotAFileError,
+    ComponentNotFoundError,
+    ComponentNotTextError,
+    ComponentTooLargeError,
+    EntryTooLargeError,
+)
+from .events import CacheEvent
+from .hot_usage import read_usage, top_paths, write_usage
+from .paths import list_components, resolve_inside
+from .template import render
+from .watcher import InotifyTracker, StatTracker
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, path)`` while warming up."""
+
+
+def context_key(context_vars: Mapping[str, Any] | None) -> Hashable:
+    """The exact cache key of a context: the set of (name, rendered value) pairs.
+
+    Two contexts share a key exactly when they render every template the same way.
+    """
+    if not context_vars:
+        return ""
+    items = context_vars.items()
+    for name, value in items:  # the common all-str case needs no conversion
+        if type(value) is not str or type(name) is not str:
+            return frozenset((str(k), str(v)) for k, v in items)
+    return frozenset(items)
+
+
+@dataclass(frozen=True)
+class WarmupReport:
+    """What a preload or warmup did: loaded, already cached, and failed with why."""
+
+    loaded: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    failed: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failed
+
+
+class _Flight:
+    __slots__ = ("done", "error", "result")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: str | None = None
+        self.error: BaseException | None = None
+
+
+class CachedComponentLoader:
+    """Reads components under ``base_path`` through ``cache``, never outside it.
+
+    Args:
+        base_path: The component folder.
+        cache: The cache to fill.
+        hot_usage_file: Where usage counts persist; ``preload_components`` uses it.
+        max_component_bytes: Larger files are refused.
+        hot_top_n: How many of the most used paths ``preload_components`` loads.
+        watch: ``"auto"`` (inotify where available, else stat), ``"inotify"`` or ``"stat"``.
+    """
+
+    def __init__(
+        self,
+        base_path: str | os.PathLike[str],
+        cache: ComponentCache,
+        *,
+        hot_usage_file: str | os.PathLike[str] | None = None,
+        max_component_bytes: int = 1 * MIB,
+        hot_top_n: int = 20,
+        watch: str = "auto",
+    ) -> None:
+        base = Path(base_path)
+        if not base.is_dir():
+            raise ComponentNotFoundError(f"{base}: component folder does not exist", str(base))
+        self.base_path = base.resolve()
+        self._base_str = str(self.base_path)
+        self.cache = cache
+        self.max_component_bytes = max_component_bytes
+        self.hot_top_n = hot_top_n
+        self.hot_usage_file = Path(hot_usage_file) if hot_usage_file is not None else None
+        self.load_times: dict[str, float] = {}
+        self.file_reads = 0
+        self._saved_usage: dict[str, int] = {}
+        self._generation: dict[str, int] = {}
+        self._fresh_lock = threading.Lock()
+        self._flight_lock = threading.Lock()
+        self._inflight: dict[tuple[str, Hashable], _Flight] = {}
+        self._inotify: InotifyTracker | None = None
+        self._poll: Callable[[int], list[tuple[int, int]]] | None = None
+        self._stat = StatTracker()
+        if watch not in ("auto", "inotify", "stat"):
+            raise ValueError(f"watch must be 'auto', 'inotify' or 'stat', not {watch!r}")
+        if watch != "stat":
+            try:
+                self._inotify = InotifyTracker()
+                self._poll = self._inotify.poll
+            except OSError as exc:
+                if watch == "inotify":
+                    raise
+                log.info("inotify unavailable (%s); checking files with os.stat", exc)
+
+    @property
+    def watch_mode(self) -> str:
+        """``inotify`` or ``stat``: how changed files are noticed."""
+        return "inotify" if self._inotify is not None else "stat"
+
+    # ----------------------------------------------------------------- loading
+
+    def load_component(
+        self, component_path: str, context_vars: Mapping[str, Any] | None = None
+    ) -> str:
+        """Return the component rendered with ``context_vars``, from the cache when fresh.
+
+        Raises a ``ComponentError`` subclass naming the path for a path outside the folder,
+        a missing file, a directory, a file that is not UTF-8 text, or one too large.
+        """
+        poll = self._poll
+        if poll is not None:
+            if poll(0):
+                self._sync_changes()
+        elif self._stat.changed(component_path):
+            self._invalidate({component_path})
+        ctx = context_key(context_vars)
+        entry = self.cache.get(component_path, ctx)
+        if entry is not None:
+            return entry.content
+        return self._load_single_flight(component_path, context_vars, ctx, "request")
+
+    def _load_single_flight(
+        self,
+        component_path: str,
+        context_vars: Mapping[str, Any] | None,
+        ctx: Hashable,
+        origin: str,
+    ) -> str:
+        key = (component_path, ctx)
+        with self._flight_lock:
+            flight = self._inflight.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._inflight[key] = _Flight()
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            assert flight.result is not None
+            return flight.result
+        try:
+            flight.result = self._load_cold(component_path, context_vars, ctx, origin)
+            return flight.result
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._flight_lock:
+                del self._inflight[key]
+            flight.done.set()
+
+    def _load_cold(
+        self,
+        component_path: str,
+        context_vars: Mapping[str, Any] | None,
+        ctx: Hashable,
+        origin: str,
+    ) -> str:
+        started = time.perf_counter()
+        try:
+            resolved = resolve_inside(self.base_path, component_path)
+            full = str(resolved)
+            link = os.path.normpath(os.path.join(self._base_str, component_path))
+            if self._inotify is not None:
+                try:
+                    self._inotify.track(component_path, (full, link), self._base_str)
+                except OSError as exc:
+                    log.warning("%s; falling back to os.stat checks", exc)
+                    self._stop_inotify()
+                    self._invalidate(None)
+            generation = self._generation.get(component_path, 0)
+            sig = self._stat.signature_now(full) if self._inotify is None else None
+            template = self._read(component_path, full)
+            content = render(template, context_vars)
+        except ComponentError as exc:
+            self.cache.record_load(component_path, time.perf_counter() - started, str(exc))
+            raise
+        elapsed = time.perf_counter() - started
+        metadata = {
+            "component_path": component_path,
+            "load_time": elapsed,
+            "file_size": len(content),
+            "context_applied": bool(context_vars),
+        }
+        if origin == "preload":
+            metadata["preloaded"] = True
+        elif origin == "warmup":
+            metadata["warmed_up"] = True
+        with self._fresh_lock:
+            if self._inotify is not None and self._inotify.poll(0):
+                self._drain_locked()
+            fresh = self._generation.get(component_path, 0) == generation
+            if fresh:
+                try:
+                    self.cache.put(component_path, content, metadata, ctx, origin=origin)
+                except EntryTooLargeError as exc:
+                    log.warning("not cached: %s", exc)
+                if self._inotify is None:
+                    self._stat.track(component_path, full, sig)
+        self.cache.record_load(component_path, elapsed)
+        self.load_times[component_path] = elapsed
+        return content
+
+    def _read(self, component_path: str, full: str) -> str:
+        try:
+            st = os.stat(full)
+        except FileNotFoundError:
+            raise ComponentNotFoundError(
+                f"{component_path}: no such component in {self.base_path}", component_path
+            ) from None
+        except OSError as exc:
+            raise ComponentError(
+                f"{component_path}: cannot read ({exc.strerror})", component_path
+            ) from None
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise ComponentNotAFileError(f"{component_path}: is {kind}", component_path)
+        if st.st_size > self.max_component_bytes:
+            raise ComponentTooLargeError(
+                f"{component_path}: {st.st_size:,} bytes is over the "
+                f"{self.max_component_bytes:,}-byte limit for one component",
+                component_path,
+            )
+        try:
+            with open(full, "rb") as handle:
+                data = handle.read(self.max_component_bytes + 1)
+        except OSError as exc:
+            raise ComponentError(
+                f"{component_path}: cannot read ({exc.strerror})", component_path
+            ) from None
+        self.file_reads += 1
+        if len(data) > self.max_component_bytes:
+            raise ComponentTooLargeError(
+                f"{component_path}: over the {self.max_component_bytes:,}-byte limit",
+                component_path,
+            )
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ComponentNotTextError(
+                f"{component_path}: not UTF-8 text "
+                f"(byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                component_path,
+            ) from None
+
+    def read_template(self, component_path: str) -> str:
+        """The raw template text, read through the same checks (not cached, not counted)."""
+        return self._read(component_path, str(resolve_inside(self.base_path, component_path)))
+
+    # ----------------------------------------------------------------- freshness
+
+    def _sync_changes(self) -> None:
+        with self._fresh_lock:
+            self._drain_locked()
+
+    def _drain_locked(self) -> None:
+        assert self._inotify is not None
+        self._invalidate(self._inotify.drain())
+
+    def _invalidate(self, paths: set[str] | None) -> None:
+        """Drop every cached variant of ``paths`` (None: of every file) and bump generations."""
+        targets = self.cache.paths() | set(self._generation) if paths is None else paths
+        now = time.time()
+        for path in targets:
+            self._generation[path] = self._generation.get(path, 0) + 1
+            self.cache.invalidate(path, reason="file changed")
+            self.cache.record_event(CacheEvent("file_changed", path, "", "file changed", 0, now))
+
+    def check_for_changes(self) -> None:
+        """Apply pending file changes now (loads do this themselves)."""
+        if self._inotify is not None:
+            if self._inotify.poll(0):
+                self._sync_changes()
+        else:
+            for path in list(self.cache.paths()):
+                if self._stat.changed(path):
+                    self._invalidate({path})
+
+    # ----------------------------------------------------------------- warming
+
+    def component_paths(self) -> list[str]:
+        """Every component file in the folder, as sorted POSIX paths relative to it."""
+        return list_components(self.base_path)
+
+    def warm(
+        self, paths: Iterable[str], *, origin: str = "warmup", progress: Progress | None = None
+    ) -> WarmupReport:
+        """Load ``paths`` (no context) into the cache without counting them as requests.
+
+        Keeps going past failures; the report says what loaded and why others failed.
+        """
+        todo = list(paths)
+        loaded: list[str] = []
+        skipped: list[str] = []
+        failed: dict[str, str] = {}
+        for done, path in enumerate(todo, start=1):
+            if self.cache.peek(path, "") is not None:
+                skipped.append(path)
+            else:
+                try:
+                    self._load_single_flight(path, None, "", origin)
+                    loaded.append(path)
+                except ComponentError as exc:
+                    failed[path] = str(exc)
+                    log.warning("%s failed: %s", origin, exc)
+            if progress is not None:
+                progress(done, len(todo), path)
+        return WarmupReport(tuple(loaded), tuple(skipped), failed)
+
+    def hot_paths(self) -> list[str]:
+        """The paths ``preload_components`` loads: learned ones if saved, else the hot list."""
+        if self.hot_usage_file is not None:
+            try:
+                counts = read_usage(self.hot_usage_file)
+            except ComponentError as exc:
+                log.warning("%s; using the default hot list", exc)
+                counts = {}
+            if counts:
+                return top_paths(counts, min(self.hot_top_n, self.cache.max_size))
+        hot = self.cache.hot_components
+        return sorted(hot, key=lambda p: -hot[p])
+
+    def preload_components(self) -> WarmupReport:
+        """Preload the most used components (learned, or the default hot list)."""
+        return self.warm(self.hot_paths(), origin="preload")
+
+    def save_hot_usage(self) -> Path | None:
+        """Merge this run's usage into the hot-usage file, atomically; return its path."""
+        if self.hot_usage_file is None:
+            return None
+        try:
+            counts = read_usage(self.hot_usage_file)
+        except ComponentError as exc:
+            log.warning("%s; overwriting it", exc)
+            counts = {}
+        usage = self.cache.usage_counts()
+        for path, n in usage.items():
+            delta = n - self._saved_usage.get(path, 0)
+            if delta > 0:
+                counts[path] = counts.get(path, 0) + delta
+        write_usage(self.hot_usage_file, counts)
+        self._saved_usage = usage
+        return self.hot_usage_file
+
+    # ----------------------------------------------------------------- stats
+
+    def get_performance_stats(self) -> dict[str, Any]:
+        """Loader statistics (the original keys) with the cache's statistics inside."""
+        stats = self.cache.get_stats()
+        times = list(self.load_times.values())
+        return {
+            "average_load_time_ms": round(sum(times) / len(times) * 1000, 2) if times else 0,
+            "total_components_loaded": len(times),
+            "cache_stats": stats,
+            "file_reads": self.file_reads,
+            "load_failures": stats["load_failures"],
+            "load_time_p50_ms": stats["load_time_p50_ms"],
+            "load_time_p95_ms": stats["load_time_p95_ms"],
+            "load_time_p99_ms": stats["load_time_p99_ms"],
+            "watch_mode": self.watch_mode,
+        }
+
+    def close(self) -> None:
+        """Save usage counts (if a file is set) and stop watching files."""
+        try:
+            self.save_hot_usage()
+        finally:
+            self._stop_inotify()
+
+    def _stop_inotify(self) -> None:
+        if self._inotify is not None:
+            self._poll = None
+            self._inotify.close()
+            self._inotify = None
+
+    def __enter__(self) -> CachedComponentLoader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

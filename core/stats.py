@@ -1,0 +1,107 @@
+"""Immutable views of cache state for readers such as the UI and the monitor."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def ratio_percent(part: int | float, whole: int | float) -> float:
+    """``part / whole`` as a percentage; 0.0 when ``whole`` is 0."""
+    return (part / whole) * 100.0 if whole else 0.0
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of already sorted values by nearest rank; 0.0 when empty."""
+    if not sorted_values:
+        return 0.0
+    rank = max(0, min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1))))
+    return sorted_values[rank]
+
+
+def describe_context(context: Hashable, width: int | None = None) -> str:
+    """A short, stable, human-readable form of a context key."""
+    if context is None or context == "" or context == frozenset():
+        text = "—"
+    elif isinstance(context, frozenset):
+        try:
+            pairs = sorted(context)
+            text = ", ".join(f"{k}={v}" for k, v in pairs)
+        except (TypeError, ValueError):
+            text = repr(context)
+    else:
+        text = str(context)
+    if width is not None and len(text) > width:
+        text = text[: max(0, width - 1)] + "…"
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """One cached entry as a reader sees it."""
+
+    rank: int
+    path: str
+    context: Hashable
+    size_bytes: int
+    hits: int
+    created_at: float
+    last_accessed: float
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def context_label(self) -> str:
+        """The context in a short form."""
+        return describe_context(self.context)
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSnapshot:
+    """Everything a live view shows, taken at one instant under the cache lock."""
+
+    timestamp: float
+    version: int
+    policy: str
+    max_size: int
+    max_memory_bytes: int
+    size: int
+    memory_bytes: int
+    hits: int
+    misses: int
+    preloaded: int
+    warmed_up: int
+    puts: int
+    rejected: int
+    evictions: Mapping[str, int]
+    loads: int
+    load_failures: int
+    load_time_p50_ms: float
+    load_time_p95_ms: float
+    load_time_p99_ms: float
+    average_load_time_ms: float
+    bytes_served: int
+    recent_hit_ratio: float
+    recent_requests: int
+    recent_window_s: float
+    entries: tuple[EntryView, ...]
+
+    @property
+    def total_requests(self) -> int:
+        """Hits plus misses: requests made by users, not preloads."""
+        return self.hits + self.misses
+
+    @property
+    def hit_ratio(self) -> float:
+        """Lifetime hit ratio in percent."""
+        return ratio_percent(self.hits, self.total_requests)
+
+    @property
+    def memory_utilization(self) -> float:
+        """Memory used as a percentage of the budget."""
+        return ratio_percent(self.memory_bytes, self.max_memory_bytes)
+
+    @property
+    def total_evictions(self) -> int:
+        """Evictions of every reason."""
+        return sum(self.evictions.values())
