@@ -11,7 +11,7 @@ from .errors import (
     EntryTooLargeError,
 )
 from .events import CacheEvent, EventLog
-from .loader import CachedComponentLoader, WarmupReport, context_key
+from .loader import CachedComponentLoader, LoadResult, WarmupReport, context_key
 from .monitor import CachePerformanceMonitor
 from .policy import EvictionPolicy, LRUPolicy
 from .stats import CacheSnapshot, EntryView, describe_context
@@ -37,6 +37,7 @@ __all__ = [
     "EventLog",
     "EvictionPolicy",
     "LRUPolicy",
+    "LoadResult",
     "TemplateDiagnostics",
     "WarmupReport",
     "context_key",

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import heapq
 import logging
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import EntryTooLargeError
 from .events import CacheEvent, Listener
-from .memory import PER_ENTRY_OVERHEAD, deep_sizeof
+from .memory import ENTRY_OVERHEAD, extra_size
 from .policy import EvictionPolicy, LRUPolicy
-from .stats import CacheSnapshot, EntryView, describe_context, percentile, ratio_percent
+from .stats import CacheSnapshot, EntryView, percentile, ratio_percent
 
 if TYPE_CHECKING:
     from .loader import CachedComponentLoader, WarmupReport
 
 log = logging.getLogger(__name__)
+_getsizeof = sys.getsizeof
+_ASCII_STR = sys.getsizeof("")  # an ASCII str of n characters takes this + n bytes
 
 MIB: Final = 1024 * 1024
 
@@ -34,13 +38,28 @@ DEFAULT_HOT_COMPONENTS: Final[dict[str, int]] = {
 """The original hot list: path -> observed usage count."""
 
 _ALL: Final = object()
+_NO_METADATA: Final[dict[str, Any]] = MappingProxyType({})  # type: ignore[assignment]
+"""Shared by entries put without metadata: read-only, and one object for all of them."""
 
 CacheKey = tuple[str, Hashable]
 
 
+def _store_key(component_path: str, context: Hashable) -> Hashable:
+    """The store's key for (path, context). get and put inline this on the hot path.
+
+    No-context entries are keyed by the path alone: a str caches its hash, a tuple does
+    not, and no tuple is built. A str never equals a tuple, so keys cannot collide.
+    """
+    return component_path if context == "" else (component_path, context)
+
+
 @dataclass(slots=True, eq=False)
 class CacheEntry:
-    """A cached component. The first seven fields are the original public ones."""
+    """A cached component; the first seven fields are the original public ones.
+
+    ``token_count`` is a rough estimate (about four characters a token) and ``hash_key``
+    is the exact key the entry is stored under (the path, or ``(path, context)``).
+    """
 
     content: str
     metadata: dict[str, Any]
@@ -48,7 +67,7 @@ class CacheEntry:
     last_accessed: float
     created_at: float
     token_count: int
-    hash_key: str
+    hash_key: Hashable
     component_path: str = ""
     context: Hashable = ""
     size_bytes: int = 0
@@ -83,7 +102,7 @@ class ComponentCache:
         max_memory_mb: float = 50,
         *,
         hot_components: dict[str, int] | None = None,
-        policy: EvictionPolicy | None = None,
+        policy: EvictionPolicy[CacheEntry] | None = None,
         clock: Callable[[], float] = time.time,
         recent_window_s: float = 10.0,
         load_sample_size: int = 2048,
@@ -94,28 +113,41 @@ class ComponentCache:
         self.hot_components: dict[str, int] = dict(
             DEFAULT_HOT_COMPONENTS if hot_components is None else hot_components
         )
-        self._policy: EvictionPolicy = policy if policy is not None else LRUPolicy()
-        self._touch = self._policy.record_access
+        store: EvictionPolicy[CacheEntry] = policy if policy is not None else LRUPolicy()
+        self._store = store
+        self._lookup = store.get
+        self._touch = store.record_access
+        self._insert = store.insert_new
         self._clock = clock
+        self.clock = clock
+        """The wall clock the cache stamps entries and events with."""
         self._lock = threading.Lock()
-        self._entries: dict[Hashable, CacheEntry] = {}
-        self._by_path: dict[str, set[Hashable]] = {}
+        self._acquire = self._lock.acquire
+        self._release = self._lock.release
+        # Context variants per path, for invalidating a path at once. Entries without a
+        # context ("") are found directly, so the common case pays nothing here.
+        self._variants: dict[str, set[Hashable]] = {}
         self._listeners: tuple[Listener, ...] = ()
-        self._departed_usage: dict[str, int] = {}
+        self._mutations = 0
+        self._size = 0
         self.recent_window_s = recent_window_s
         self._load_sample_size = load_sample_size
         self._reset_counters()
 
     def _reset_counters(self) -> None:
+        # Keep ``version`` growing across a reset: fold the old request counts into it.
+        self._mutations = getattr(self, "_mutations", 0) + getattr(self, "_hits", 0)
+        self._mutations += getattr(self, "_misses", 0) + 1
         self._hits = 0
         self._misses = 0
         self._memory = 0
-        self._version = getattr(self, "_version", 0) + 1
         self._preloaded = 0
         self._warmed_up = 0
         self._puts = 0
         self._rejected = 0
-        self._evictions = {"size": 0, "memory": 0, "invalidated": 0}
+        self._evicted_size = 0
+        self._evicted_memory = 0
+        self._invalidated = 0
         self._loads = 0
         self._load_failures = 0
         self._load_time_total = 0.0
@@ -130,10 +162,10 @@ class ComponentCache:
 
         Every call counts as one request in the hit ratio.
         """
-        key = (component_path, context_hash)
-        with self._lock:
-            self._version += 1
-            entry = self._entries.get(key)
+        key = component_path if context_hash == "" else (component_path, context_hash)
+        self._acquire()
+        try:
+            entry = self._lookup(key)
             if entry is None:
                 self._misses += 1
                 return None
@@ -143,18 +175,22 @@ class ComponentCache:
             self._bytes_served += entry.content_bytes
             self._touch(key)
             return entry
+        finally:
+            self._release()
 
     def peek(self, component_path: str, context_hash: Hashable = "") -> CacheEntry | None:
         """Return the entry without counting a request or changing its place."""
         with self._lock:
-            return self._entries.get((component_path, context_hash))
+            return self._lookup(_store_key(component_path, context_hash))
 
     def __contains__(self, key: object) -> bool:
-        with self._lock:
-            return key in self._entries
+        """``(path, context) in cache``, without counting a request."""
+        if not isinstance(key, tuple) or len(key) != 2:
+            return False
+        return self.peek(key[0], key[1]) is not None
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._size
 
     # ----------------------------------------------------------------- writes
 
@@ -173,94 +209,118 @@ class ComponentCache:
         apart from user traffic. Raises ``EntryTooLargeError`` (cache untouched) if the
         entry alone is larger than the memory budget.
         """
-        metadata = {} if metadata is None else dict(metadata)
-        metadata.setdefault("component_path", component_path)
-        key = (component_path, context_hash)
-        now = self._clock()
-        entry = CacheEntry(
-            content=content,
-            metadata=metadata,
-            access_count=1 if origin == "request" else 0,
-            last_accessed=now,
-            created_at=now,
-            token_count=len(content.split()),
-            hash_key=f"{component_path}::{describe_context(context_hash)}",
-            component_path=component_path,
-            context=context_hash,
+        # sys.getsizeof costs ~100 ns; an ASCII str's size is plain arithmetic.
+        if content.isascii():
+            content_bytes = len(content)
+            size = _ASCII_STR + content_bytes + ENTRY_OVERHEAD
+        else:
+            content_bytes = len(content.encode("utf-8", "surrogatepass"))
+            size = _getsizeof(content) + ENTRY_OVERHEAD
+        size += (
+            _ASCII_STR + len(component_path)
+            if component_path.isascii()
+            else _getsizeof(component_path)
         )
-        entry.content_bytes = len(content.encode("utf-8", "surrogatepass"))
-        entry.size_bytes = self._entry_size(entry, key)
-        with self._lock:
-            if entry.size_bytes > self.max_memory_bytes:
+        if metadata is None:
+            metadata = _NO_METADATA
+            if context_hash != "":
+                size += extra_size(component_path, metadata, context_hash)
+        else:
+            size += extra_size(component_path, metadata, context_hash)
+        now = self._clock()
+        request = origin == "request"
+        key = component_path if context_hash == "" else (component_path, context_hash)
+        entry = CacheEntry(
+            content, metadata, 1 if request else 0, now, now, (content_bytes + 3) >> 2, key,
+            component_path, context_hash, size, content_bytes,
+        )  # fmt: skip
+        listeners = self._listeners
+        evicted: Iterable[tuple[CacheEntry, str]] = ()
+        self._acquire()
+        try:
+            if size > self.max_memory_bytes:
                 self._rejected += 1
-                self._version += 1
+                self._mutations += 1
                 raise EntryTooLargeError(
-                    f"{component_path}: entry needs {entry.size_bytes:,} bytes, more than the "
+                    f"{component_path}: entry needs {size:,} bytes, more than the "
                     f"whole cache budget of {self.max_memory_bytes:,} bytes",
                     component_path,
                 )
-            evicted: list[tuple[CacheEntry, str]] = []
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._forget(key, old)
-            self._entries[key] = entry
-            self._by_path.setdefault(component_path, set()).add(key)
-            self._policy.record_insert(key)
-            self._memory += entry.size_bytes
+            old = self._insert(key, entry)
+            if old is not entry:  # replacing: drop the old entry, then insert again
+                self._remove(key)
+                self._insert(key, entry)
+            if context_hash != "":
+                variants = self._variants.get(component_path)
+                if variants is None:
+                    self._variants[component_path] = {context_hash}
+                else:
+                    variants.add(context_hash)
+            self._memory += size
             self._puts += 1
-            if origin == "preload":
-                self._preloaded += 1
-            elif origin == "warmup":
-                self._warmed_up += 1
-            self._version += 1
-            self._evict_over_limits(evicted)
-        if self._listeners:
-            self._emit(
-                CacheEvent("put", component_path, context_hash, origin, entry.size_bytes, now)
-            )
+            if not request:
+                self._count_origin(origin)
+            if self._memory > self.max_memory_bytes or listeners:
+                self._size += 1
+                if self._size > self.max_size or self._memory > self.max_memory_bytes:
+                    evicted = self._evict_over_limits(listeners)
+            elif self._size < self.max_size:
+                self._size += 1
+            else:  # the common case, one entry too many: evict it here, no loop, no list
+                victim: CacheEntry = self._store.pop_victim()[1]
+                self._memory -= victim.size_bytes
+                self._evicted_size += 1
+                if victim.context != "":
+                    self._unindex(victim.component_path, victim.context)
+        finally:
+            self._release()
+        if listeners:
+            self._emit(CacheEvent("put", component_path, context_hash, origin, size, now))
             self._emit_evictions(evicted, now)
         return entry
 
-    @staticmethod
-    def _entry_size(entry: CacheEntry, key: CacheKey) -> int:
-        size = (
-            deep_sizeof(entry)
-            + deep_sizeof(entry.content)
-            + deep_sizeof(entry.metadata)
-            + deep_sizeof(entry.hash_key)
-            + deep_sizeof(entry.last_accessed) * 2
-            + deep_sizeof(key)
-            + PER_ENTRY_OVERHEAD
-        )
-        if entry.metadata.get("component_path") is key[0]:
-            size -= deep_sizeof(key[0])  # one string, referenced twice
-        return size
+    def _count_origin(self, origin: str) -> None:
+        if origin == "preload":
+            self._preloaded += 1
+        elif origin == "warmup":
+            self._warmed_up += 1
 
-    def _forget(self, key: Hashable, entry: CacheEntry) -> None:
-        """Drop bookkeeping for an entry already popped from ``_entries`` (lock held)."""
-        self._policy.record_remove(key)
+    def _remove(self, key: Hashable) -> CacheEntry:
+        """Take a present ``key`` out of the store and the variant index (lock held)."""
+        entry = self._store.remove(key)
+        self._size -= 1
         self._memory -= entry.size_bytes
-        if entry.access_count:
-            usage = self._departed_usage
-            usage[entry.component_path] = usage.get(entry.component_path, 0) + entry.access_count
-        keys = self._by_path.get(entry.component_path)
-        if keys is not None:
-            keys.discard(key)
-            if not keys:
-                del self._by_path[entry.component_path]
+        if entry.context != "":
+            self._unindex(entry.component_path, entry.context)
+        return entry
 
-    def _evict_over_limits(self, evicted: list[tuple[CacheEntry, str]]) -> None:
-        while self._entries and (
-            len(self._entries) > self.max_size or self._memory > self.max_memory_bytes
-        ):
-            reason = "size" if len(self._entries) > self.max_size else "memory"
-            key = self._policy.victim()
-            entry = self._entries.pop(key)
-            self._forget(key, entry)
-            self._evictions[reason] += 1
-            evicted.append((entry, reason))
-        if evicted:
-            self._version += 1
+    def _unindex(self, path: str, context: Hashable) -> None:
+        variants = self._variants[path]
+        variants.discard(context)
+        if not variants:
+            del self._variants[path]
+
+    def _evict_over_limits(self, keep: object) -> list[tuple[CacheEntry, str]]:
+        """Evict until within both limits (lock held); the evicted, if ``keep`` is truthy."""
+        pop_victim = self._store.pop_victim
+        evicted: list[tuple[CacheEntry, str]] = []
+        while self._size:  # a put usually evicts one; resize may evict many
+            if self._size > self.max_size:
+                self._evicted_size += 1
+                reason = "size"
+            elif self._memory > self.max_memory_bytes:
+                self._evicted_memory += 1
+                reason = "memory"
+            else:
+                break
+            entry = pop_victim()[1]
+            self._size -= 1
+            self._memory -= entry.size_bytes
+            if entry.context != "":
+                self._unindex(entry.component_path, entry.context)
+            if keep:
+                evicted.append((entry, reason))
+        return evicted
 
     def invalidate(
         self, component_path: str, context_hash: Hashable = _ALL, *, reason: str = "invalidated"
@@ -269,18 +329,16 @@ class ComponentCache:
         now = self._clock()
         removed: list[CacheEntry] = []
         with self._lock:
-            if context_hash is _ALL:
-                keys = list(self._by_path.get(component_path, ()))
-            else:
-                keys = [(component_path, context_hash)]
-            for key in keys:
-                entry = self._entries.pop(key, None)
-                if entry is not None:
-                    self._forget(key, entry)
-                    removed.append(entry)
-            if removed:
-                self._evictions["invalidated"] += len(removed)
-                self._version += 1
+            contexts: list[Hashable] = (
+                ["", *self._variants.get(component_path, ())]
+                if context_hash is _ALL
+                else [context_hash]
+            )
+            for context in contexts:
+                key = _store_key(component_path, context)
+                if self._lookup(key) is not None:
+                    removed.append(self._remove(key))
+            self._invalidated += len(removed)
         if self._listeners:
             for entry in removed:
                 self._emit(
@@ -295,45 +353,35 @@ class ComponentCache:
                 )
         return len(removed)
 
-    def usage_counts(self) -> dict[str, int]:
-        """Requests served per path since the cache was made, evicted entries included."""
-        with self._lock:
-            usage = dict(self._departed_usage)
-            for entry in self._entries.values():
-                if entry.access_count:
-                    path = entry.component_path
-                    usage[path] = usage.get(path, 0) + entry.access_count
-        return usage
-
     def paths(self) -> frozenset[str]:
         """Every component path with at least one cached variant."""
         with self._lock:
-            return frozenset(self._by_path)
+            return frozenset(e.component_path for e in self._store.values())
 
     def resize(self, max_size: int | None = None, max_memory_mb: float | None = None) -> int:
         """Change the limits at runtime, evicting at once; return how many were evicted."""
         new_size = self.max_size if max_size is None else max_size
         new_mb = self.max_memory_bytes / MIB if max_memory_mb is None else max_memory_mb
         _validate_limits(new_size, new_mb)
-        evicted: list[tuple[CacheEntry, str]] = []
+        listeners = self._listeners
         with self._lock:
             self.max_size = new_size
             self.max_memory_bytes = int(new_mb * MIB)
-            self._version += 1
-            self._evict_over_limits(evicted)
-        if self._listeners:
+            self._mutations += 1
+            before = self._size
+            evicted = self._evict_over_limits(listeners)
+            count = before - self._size
+        if listeners:
             self._emit_evictions(evicted, self._clock())
-        return len(evicted)
+        return count
 
     def clear_cache(self) -> None:
         """Remove every entry and reset every counter."""
         with self._lock:
-            count = len(self._entries)
-            for key, entry in self._entries.items():
-                self._forget(key, entry)
-            self._entries.clear()
-            self._by_path.clear()
-            self._policy.clear()
+            count = self._size
+            self._size = 0
+            self._store.clear()
+            self._variants.clear()
             self._reset_counters()
         if self._listeners:
             self._emit(CacheEvent("clear", "", "", f"{count} entries", 0, self._clock()))
@@ -349,7 +397,7 @@ class ComponentCache:
                 self._load_times.append(seconds)
             else:
                 self._load_failures += 1
-            self._version += 1
+            self._mutations += 1
         if error is not None and self._listeners:
             self._emit(CacheEvent("load_error", component_path, "", error, 0, self._clock()))
 
@@ -390,18 +438,46 @@ class ComponentCache:
 
     @property
     def version(self) -> int:
-        """Changes on every mutation, hits included: skip a redraw when it has not."""
-        return self._version
+        """Grows on every mutation, hits and misses included: skip a redraw when unchanged."""
+        return self._version()
+
+    def _version(self) -> int:
+        return (
+            self._mutations
+            + self._hits
+            + self._misses
+            + self._puts
+            + self._evicted_size
+            + self._evicted_memory
+            + self._invalidated
+        )
 
     @property
     def policy_name(self) -> str:
         """Name of the eviction policy."""
-        return self._policy.name
+        return self._store.name
 
     @property
     def memory_bytes(self) -> int:
         """Memory the entries retain, in bytes."""
         return self._memory
+
+    def next_victim(self) -> EntryView | None:
+        """The entry the policy would evict next (O(1) for LRU), or None when empty."""
+        with self._lock:
+            e = self._store.victim()
+            if e is None:
+                return None
+            return EntryView(
+                self._size,
+                e.component_path,
+                e.context,
+                e.size_bytes,
+                e.access_count,
+                e.created_at,
+                e.last_accessed,
+                dict(e.metadata),
+            )
 
     def entries(self, limit: int | None = None, offset: int = 0) -> tuple[EntryView, ...]:
         """Entries from the most to the least protected (MRU to LRU); O(offset + limit)."""
@@ -410,8 +486,7 @@ class ComponentCache:
 
     def _views(self, limit: int | None, offset: int) -> tuple[EntryView, ...]:
         views = []
-        for rank, key in enumerate(self._policy.ordered(limit, offset), start=offset + 1):
-            e = self._entries[key]
+        for rank, e in enumerate(self._store.ordered(limit, offset), start=offset + 1):
             views.append(
                 EntryView(
                     rank,
@@ -448,11 +523,11 @@ class ComponentCache:
             times = sorted(self._load_times)
             return CacheSnapshot(
                 timestamp=now,
-                version=self._version,
-                policy=self._policy.name,
+                version=self._version(),
+                policy=self._store.name,
                 max_size=self.max_size,
                 max_memory_bytes=self.max_memory_bytes,
-                size=len(self._entries),
+                size=self._size,
                 memory_bytes=self._memory,
                 hits=self._hits,
                 misses=self._misses,
@@ -460,7 +535,11 @@ class ComponentCache:
                 warmed_up=self._warmed_up,
                 puts=self._puts,
                 rejected=self._rejected,
-                evictions=dict(self._evictions),
+                evictions={
+                    "size": self._evicted_size,
+                    "memory": self._evicted_memory,
+                    "invalidated": self._invalidated,
+                },
                 loads=self._loads,
                 load_failures=self._load_failures,
                 load_time_p50_ms=percentile(times, 0.50) * 1000,
@@ -480,7 +559,7 @@ class ComponentCache:
         """Statistics as a dict: the original keys plus the newer counters."""
         snap = self.snapshot(entry_limit=0)
         with self._lock:
-            top = heapq.nlargest(10, self._entries.values(), key=lambda e: e.access_count)
+            top = heapq.nlargest(10, self._store.values(), key=lambda e: e.access_count)
             top_components = [
                 {
                     "path": e.component_path,

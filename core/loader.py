@@ -47,6 +47,15 @@ def context_key(context_vars: Mapping[str, Any] | None) -> Hashable:
     return frozenset(items)
 
 
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """A load as a debugger sees it: the content, whether it was a hit, and how long it took."""
+
+    content: str
+    hit: bool
+    seconds: float
+
+
 @dataclass(frozen=True)
 class WarmupReport:
     """What a preload or warmup did: loaded, already cached, and failed with why."""
@@ -103,7 +112,8 @@ class CachedComponentLoader:
         self.hot_usage_file = Path(hot_usage_file) if hot_usage_file is not None else None
         self.load_times: dict[str, float] = {}
         self.file_reads = 0
-        self._saved_usage: dict[str, int] = {}
+        self.usage: dict[str, int] = {}
+        """Requests per component path since the last ``save_hot_usage``."""
         self._generation: dict[str, int] = {}
         self._fresh_lock = threading.Lock()
         self._flight_lock = threading.Lock()
@@ -139,15 +149,35 @@ class CachedComponentLoader:
         """
         poll = self._poll
         if poll is not None:
-            if poll(0):
+            pending: list[tuple[int, int]] | bool
+            try:
+                pending = poll(0)
+            except RuntimeError:  # a select.poll object refuses concurrent use: assume events
+                pending = True
+            # A locked fresh lock may mean another thread has read events (poll is empty
+            # now) but not yet invalidated their entries: wait for it rather than hit.
+            if pending or self._fresh_lock.locked():
                 self._sync_changes()
         elif self._stat.changed(component_path):
             self._invalidate({component_path})
+        usage = self.usage
+        usage[component_path] = usage.get(component_path, 0) + 1
         ctx = context_key(context_vars)
         entry = self.cache.get(component_path, ctx)
         if entry is not None:
             return entry.content
         return self._load_single_flight(component_path, context_vars, ctx, "request")
+
+    def load(
+        self, component_path: str, context_vars: Mapping[str, Any] | None = None
+    ) -> LoadResult:
+        """Like ``load_component``, but also say whether the cache served it."""
+        started = time.perf_counter()
+        before = self.cache.peek(component_path, context_key(context_vars))
+        content = self.load_component(component_path, context_vars)
+        after = self.cache.peek(component_path, context_key(context_vars))
+        hit = before is not None and after is before
+        return LoadResult(content, hit, time.perf_counter() - started)
 
     def _load_single_flight(
         self,
@@ -169,6 +199,11 @@ class CachedComponentLoader:
             assert flight.result is not None
             return flight.result
         try:
+            # A flight for this key may have landed between our miss and now.
+            landed = self.cache.peek(component_path, ctx)
+            if landed is not None:
+                flight.result = landed.content
+                return flight.result
             flight.result = self._load_cold(component_path, context_vars, ctx, origin)
             return flight.result
         except BaseException as exc:
@@ -199,7 +234,15 @@ class CachedComponentLoader:
                     self._stop_inotify()
                     self._invalidate(None)
             generation = self._generation.get(component_path, 0)
-            sig = self._stat.signature_now(full) if self._inotify is None else None
+            # Stat checks follow the path as given, so a retargeted symlink (to a file or
+            # a directory on the way) changes the signature; trust it only while it still
+            # names the file that was resolved.
+            named = os.path.join(self._base_str, component_path)
+            sig = None
+            if self._inotify is None:
+                sig = self._stat.signature_now(named)
+                if sig != self._stat.signature_now(full):
+                    sig = None
             template = self._read(component_path, full)
             content = render(template, context_vars)
         except ComponentError as exc:
@@ -217,7 +260,7 @@ class CachedComponentLoader:
         elif origin == "warmup":
             metadata["warmed_up"] = True
         with self._fresh_lock:
-            if self._inotify is not None and self._inotify.poll(0):
+            if self._events_waiting():
                 self._drain_locked()
             fresh = self._generation.get(component_path, 0) == generation
             if fresh:
@@ -226,7 +269,7 @@ class CachedComponentLoader:
                 except EntryTooLargeError as exc:
                     log.warning("not cached: %s", exc)
                 if self._inotify is None:
-                    self._stat.track(component_path, full, sig)
+                    self._stat.track(component_path, named, sig)
         self.cache.record_load(component_path, elapsed)
         self.load_times[component_path] = elapsed
         return content
@@ -279,18 +322,28 @@ class CachedComponentLoader:
 
     # ----------------------------------------------------------------- freshness
 
+    def _events_waiting(self) -> bool:
+        inotify = self._inotify
+        if inotify is None:
+            return False
+        try:
+            return bool(inotify.poll(0))
+        except RuntimeError:  # another thread is polling the same object: drain to be sure
+            return True
+
     def _sync_changes(self) -> None:
         with self._fresh_lock:
             self._drain_locked()
 
     def _drain_locked(self) -> None:
-        assert self._inotify is not None
-        self._invalidate(self._inotify.drain())
+        inotify = self._inotify
+        if inotify is not None:  # None once another thread fell back to stat checks
+            self._invalidate(inotify.drain())
 
     def _invalidate(self, paths: set[str] | None) -> None:
         """Drop every cached variant of ``paths`` (None: of every file) and bump generations."""
         targets = self.cache.paths() | set(self._generation) if paths is None else paths
-        now = time.time()
+        now = self.cache.clock()
         for path in targets:
             self._generation[path] = self._generation.get(path, 0) + 1
             self.cache.invalidate(path, reason="file changed")
@@ -299,7 +352,7 @@ class CachedComponentLoader:
     def check_for_changes(self) -> None:
         """Apply pending file changes now (loads do this themselves)."""
         if self._inotify is not None:
-            if self._inotify.poll(0):
+            if self._events_waiting():
                 self._sync_changes()
         else:
             for path in list(self.cache.paths()):
@@ -363,13 +416,10 @@ class CachedComponentLoader:
         except ComponentError as exc:
             log.warning("%s; overwriting it", exc)
             counts = {}
-        usage = self.cache.usage_counts()
+        usage, self.usage = self.usage, {}
         for path, n in usage.items():
-            delta = n - self._saved_usage.get(path, 0)
-            if delta > 0:
-                counts[path] = counts.get(path, 0) + delta
+            counts[path] = counts.get(path, 0) + n
         write_usage(self.hot_usage_file, counts)
-        self._saved_usage = usage
         return self.hot_usage_file
 
     # ----------------------------------------------------------------- stats

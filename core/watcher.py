@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import logging
 import os
 import select
@@ -45,6 +46,7 @@ _MASK = (
     | IN_DELETE_SELF
     | IN_MOVE_SELF
 )
+_ENTRY_CHANGES = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO
 _HEADER = struct.Struct("iIII")
 
 Changed = Callable[[set[str] | None], None]
@@ -69,7 +71,9 @@ class InotifyTracker:
         poller.register(fd, select.POLLIN)
         self.poll = poller.poll
         """``poll(0)`` is truthy when events are waiting: the hit path's only cost."""
-        self._dirs: dict[int, str] = {}
+        # One directory inode can be watched under several names (symlinked directories):
+        # inotify gives them one watch descriptor, so each maps to every name.
+        self._dirs: dict[int, list[str]] = {}
         self._watched: set[str] = set()
         self._files: dict[str, set[str]] = {}
 
@@ -90,8 +94,12 @@ class InotifyTracker:
         wd = self._add_watch(self._fd, os.fsencode(directory), _MASK)
         if wd < 0:
             err = ctypes.get_errno()
+            if err in (errno.ENOENT, errno.ENOTDIR):
+                # Not there (yet): the watch on an existing parent, added by the caller's
+                # walk up to base, reports its creation; the next load watches it.
+                return
             raise OSError(err, f"cannot watch {directory}: {os.strerror(err)}")
-        self._dirs[wd] = directory
+        self._dirs.setdefault(wd, []).append(directory)
         self._watched.add(directory)
 
     def drain(self) -> set[str] | None:
@@ -114,23 +122,25 @@ class InotifyTracker:
                 if mask & IN_Q_OVERFLOW:
                     everything = True
                     continue
-                directory = self._dirs.get(wd)
-                if directory is None:
+                directories = self._dirs.get(wd)
+                if not directories:
                     continue
                 if mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED):
-                    self._forget_dir(wd, directory)
-                    changed |= self._under(directory)
+                    self._forget_dir(wd)
+                    for directory in directories:
+                        changed |= self._under(directory)
                     continue
-                full = os.path.join(directory, name) if name else directory
-                if mask & IN_ISDIR:
-                    changed |= self._under(full)
-                else:
+                for directory in directories:
+                    full = os.path.join(directory, name) if name else directory
                     changed |= self._files.get(full, set())
+                    if mask & (IN_ISDIR | _ENTRY_CHANGES):
+                        # A directory, or a name that may be a symlink to one, came or went.
+                        changed |= self._under(full)
         return None if everything else changed
 
-    def _forget_dir(self, wd: int, directory: str) -> None:
-        self._dirs.pop(wd, None)
-        self._watched.discard(directory)
+    def _forget_dir(self, wd: int) -> None:
+        for directory in self._dirs.pop(wd, ()):
+            self._watched.discard(directory)
 
     def _under(self, directory: str) -> set[str]:
         prefix = directory.rstrip(os.sep) + os.sep
