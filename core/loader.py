@@ -89,6 +89,7 @@ class CachedComponentLoader:
         max_component_bytes: Larger files are refused.
         hot_top_n: How many of the most used paths ``preload_components`` loads.
         watch: ``"auto"`` (inotify where available, else stat), ``"inotify"`` or ``"stat"``.
+        timer: Measures load durations (``time.perf_counter``); injectable for tests.
     """
 
     def __init__(
@@ -100,6 +101,7 @@ class CachedComponentLoader:
         max_component_bytes: int = 1 * MIB,
         hot_top_n: int = 20,
         watch: str = "auto",
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         base = Path(base_path)
         if not base.is_dir():
@@ -110,6 +112,7 @@ class CachedComponentLoader:
         self.max_component_bytes = max_component_bytes
         self.hot_top_n = hot_top_n
         self.hot_usage_file = Path(hot_usage_file) if hot_usage_file is not None else None
+        self._timer = timer
         self.load_times: dict[str, float] = {}
         self.file_reads = 0
         self.usage: dict[str, int] = {}
@@ -172,12 +175,12 @@ class CachedComponentLoader:
         self, component_path: str, context_vars: Mapping[str, Any] | None = None
     ) -> LoadResult:
         """Like ``load_component``, but also say whether the cache served it."""
-        started = time.perf_counter()
+        started = self._timer()
         before = self.cache.peek(component_path, context_key(context_vars))
         content = self.load_component(component_path, context_vars)
         after = self.cache.peek(component_path, context_key(context_vars))
         hit = before is not None and after is before
-        return LoadResult(content, hit, time.perf_counter() - started)
+        return LoadResult(content, hit, self._timer() - started)
 
     def _load_single_flight(
         self,
@@ -221,7 +224,7 @@ class CachedComponentLoader:
         ctx: Hashable,
         origin: str,
     ) -> str:
-        started = time.perf_counter()
+        started = self._timer()
         try:
             resolved = resolve_inside(self.base_path, component_path)
             full = str(resolved)
@@ -246,9 +249,9 @@ class CachedComponentLoader:
             template = self._read(component_path, full)
             content = render(template, context_vars)
         except ComponentError as exc:
-            self.cache.record_load(component_path, time.perf_counter() - started, str(exc))
+            self.cache.record_load(component_path, self._timer() - started, str(exc))
             raise
-        elapsed = time.perf_counter() - started
+        elapsed = self._timer() - started
         metadata = {
             "component_path": component_path,
             "load_time": elapsed,

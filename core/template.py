@@ -12,7 +12,7 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 """A well-formed placeholder: ``{`` + a Python identifier + ``}``."""
 
 _SPACED = re.compile(r"\{(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*)\}")
-_UNCLOSED = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?=[\s.,;!?)\]]|$)", re.MULTILINE)
+_UNCLOSED = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?=[\s.,;!?)\]]|$)(?!\s*\})", re.MULTILINE)
 
 
 def placeholders(template: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""promptcache's Textual inspector: live cache panels and a component browser."""

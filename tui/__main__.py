@@ -1,0 +1,149 @@
+"""``promptcache``: open the inspector on a component folder (or the bundled samples)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from core import ComponentError
+from core.workloads import WORKLOADS
+
+SAMPLE_LIBRARY = Path(__file__).resolve().parent / "sample_library"
+
+DESCRIPTION = """\
+Watch a prompt-component cache live and debug component templates.
+
+  promptcache              the bundled sample components
+  promptcache PATH         your own component folder
+  promptcache demo [PATH]  with synthetic traffic already running
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
+    """The command-line options of the app."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="component folder (default: the bundled sample library)",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="most entries the cache keeps (default: 100)",
+    )
+    parser.add_argument(
+        "--max-memory-mb",
+        type=_positive_float,
+        default=50.0,
+        metavar="MIB",
+        help="memory budget in MiB (default: 50)",
+    )
+    parser.add_argument(
+        "--hot-usage",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="file where usage counts persist; preload (p) uses it",
+    )
+    parser.add_argument(
+        "--refresh",
+        type=_positive_float,
+        default=0.5,
+        metavar="SECONDS",
+        help="how often the panels refresh (default: 0.5)",
+    )
+    parser.add_argument(
+        "--export-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where e (export) writes files (default: current folder)",
+    )
+    demo = parser.add_argument_group("demo traffic (promptcache demo)")
+    demo.add_argument(
+        "--workload", choices=WORKLOADS, default="zipf", help="request pattern (default: zipf)"
+    )
+    demo.add_argument(
+        "--rate",
+        type=_positive_int,
+        default=2000,
+        metavar="N",
+        help="requests per second (default: 2000)",
+    )
+    demo.add_argument(
+        "--skew",
+        type=_positive_float,
+        default=1.1,
+        help="Zipf skew; higher is more concentrated (default: 1.1)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``promptcache`` console script."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    demo = bool(args_list) and args_list[0] == "demo"
+    if demo:
+        args_list = args_list[1:]
+    parser = build_parser("promptcache demo" if demo else "promptcache")
+    args = parser.parse_args(args_list)
+    folder = args.path if args.path is not None else SAMPLE_LIBRARY
+    if not folder.exists():
+        parser.error(f"component folder {str(folder)!r} does not exist")
+    if not folder.is_dir():
+        parser.error(f"{str(folder)!r} is not a folder")
+
+    from tui.app import build_app
+    from tui.traffic import TrafficSettings
+
+    try:
+        app = build_app(
+            folder,
+            max_size=args.max_size,
+            max_memory_mb=args.max_memory_mb,
+            hot_usage_file=args.hot_usage,
+            refresh_s=args.refresh,
+            demo=demo,
+            traffic=TrafficSettings(workload=args.workload, rate=args.rate, skew=args.skew),
+            export_dir=args.export_dir,
+        )
+    except ComponentError as exc:
+        parser.error(str(exc))
+    try:
+        app.run()
+    finally:
+        app.loader.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

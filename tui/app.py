@@ -1,0 +1,498 @@
+"""The promptcache inspector: wires the core objects to the panels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
+
+from core import (
+    MIB,
+    CachedComponentLoader,
+    CacheEvent,
+    CachePerformanceMonitor,
+    CacheSnapshot,
+    ComponentCache,
+    EventLog,
+    WarmupReport,
+)
+from core.export import export_stats
+from tui.render_result import RenderResult, render_component
+from tui.traffic import TrafficRunner, TrafficSettings, TrafficStatus
+from tui.widgets.component_browser import ComponentBrowser
+from tui.widgets.help_screen import HelpScreen
+from tui.widgets.hit_ratio import HitRatioPanel
+from tui.widgets.limits_screen import Limits, LimitsScreen
+from tui.widgets.lru_panel import LRUPanel
+from tui.widgets.lru_table import LRUTable, TableWindow
+from tui.widgets.memory_gauge import MemoryGauge
+from tui.widgets.monitor_panel import MonitorPanel
+from tui.widgets.status_bar import StatusBar
+
+MIN_WIDTH, MIN_HEIGHT = 40, 12
+COMPACT_WIDTH, COMPACT_HEIGHT = 80, 24
+
+
+@dataclass(frozen=True, slots=True)
+class TableQuery:
+    """Which rows the LRU table wants."""
+
+    offset: int
+    limit: int
+    sort: str
+    filter: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    """Everything the panels show, collected off the UI thread."""
+
+    cache: CacheSnapshot
+    table: TableWindow
+    monitor_snapshot: dict[str, Any] | None
+    trends: dict[str, Any]
+    notable_events: tuple[CacheEvent, ...]
+    evictions: tuple[CacheEvent, ...]
+    events_version: tuple[int, int]
+    traffic: TrafficStatus | None
+
+
+def table_window(cache: ComponentCache, snapshot: CacheSnapshot, query: TableQuery) -> TableWindow:
+    """Rows for the LRU table: O(visible) in recency order, a full scan to filter or sort."""
+    victim = cache.next_victim()
+    victim_key = (victim.path, victim.context) if victim else None
+    if query.sort == "recency" and not query.filter:
+        return TableWindow(
+            snapshot.entries,
+            query.offset,
+            snapshot.size,
+            snapshot.timestamp,
+            query.sort,
+            "",
+            victim_key,
+        )
+    rows = list(cache.entries())
+    if query.filter:
+        needle = query.filter.lower()
+        rows = [r for r in rows if needle in r.path.lower() or needle in r.context_label.lower()]
+    if query.sort == "hits":
+        rows.sort(key=lambda r: -r.hits)
+    elif query.sort == "size":
+        rows.sort(key=lambda r: -r.size_bytes)
+    elif query.sort == "idle":
+        rows.sort(key=lambda r: r.last_accessed)
+    window = tuple(rows[query.offset : query.offset + query.limit])
+    return TableWindow(
+        window, query.offset, len(rows), snapshot.timestamp, query.sort, query.filter, victim_key
+    )
+
+
+class PromptCacheApp(App[None]):
+    """Live panels over a ComponentCache, and a browser for the components it caches."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "promptcache"
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help"),
+        Binding("d", "toggle_demo", "Demo"),
+        Binding("space", "pause", "Pause"),
+        Binding("c", "clear", "Clear"),
+        Binding("p", "preload", "Preload"),
+        Binding("w", "warm_up", "Warm up"),
+        Binding("L", "limits", "Limits"),
+        Binding("e", "export", "Export", show=False),
+        Binding("t", "next_workload", "Workload", show=False),
+        Binding("plus,equals_sign", "rate(2)", "Faster", show=False),
+        Binding("minus", "rate(0.5)", "Slower", show=False),
+        Binding("left_square_bracket", "skew(-0.1)", "Less skew", show=False),
+        Binding("right_square_bracket", "skew(0.1)", "More skew", show=False),
+        Binding("1", "tab('tab-components')", "Components", show=False),
+        Binding("2", "tab('tab-lru')", "LRU", show=False),
+        Binding("3", "tab('tab-monitor')", "Monitor", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        loader: CachedComponentLoader,
+        monitor: CachePerformanceMonitor | None = None,
+        *,
+        refresh_s: float = 0.5,
+        demo: bool = False,
+        traffic: TrafficSettings | None = None,
+        export_dir: Path | None = None,
+        monitor_interval_s: float = 1.0,
+        live: bool = True,
+        folder_label: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.loader = loader
+        self.cache: ComponentCache = loader.cache
+        self.monitor = monitor or CachePerformanceMonitor(self.cache, clock=self.cache.clock)
+        self.refresh_s = refresh_s
+        self.export_dir = export_dir or Path.cwd()
+        self.monitor_interval_s = monitor_interval_s
+        self.live = live
+        # Two logs, so that a flood of evictions never pushes out a load error.
+        self.notable_log = EventLog(
+            maxlen=100, kinds=frozenset({"invalidate", "clear", "load_error", "file_changed"})
+        )
+        self.eviction_log = EventLog(maxlen=40, kinds=frozenset({"evict"}))
+        self._remove_listeners = (
+            self.cache.add_listener(self.notable_log.record),
+            self.cache.add_listener(self.eviction_log.record),
+        )
+        self.traffic = TrafficRunner(loader, traffic)
+        self._start_demo = demo
+        self._poll_timer: Timer | None = None
+        self._polling = False
+        self._poll_again = False
+        self._last_monitor_at = float("-inf")
+        self._last_monitor: dict[str, Any] | None = None
+        self._folder = folder_label or _home_relative(loader.base_path)
+        self._compact = False
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top-row"):
+            yield HitRatioPanel(id="hit-ratio")
+            yield MemoryGauge(id="memory-gauge")
+        yield StatusBar(id="status-bar")
+        with TabbedContent(id="tabs"):
+            with TabPane("1 Components", id="tab-components"):
+                yield ComponentBrowser(id="browser")
+            with TabPane("2 LRU order", id="tab-lru"):
+                yield LRUPanel(id="lru-panel")
+            with TabPane("3 Monitor", id="tab-monitor"):
+                yield MonitorPanel(id="monitor-panel")
+        yield ProgressBar(id="warmup-progress", show_eta=False)
+        yield Static(
+            f"Terminal too small: promptcache needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
+            id="too-small",
+        )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = self._folder
+        self.query_one("#warmup-progress").display = False
+        self.query_one(ComponentBrowser).set_paths(self.loader.component_paths())
+        self.query_one("#component-tree").focus()
+        self._apply_layout_classes()
+        self.refresh_now(sync=True)
+        if self._start_demo:
+            self.action_toggle_demo()
+        if self.live:
+            self._schedule_poll()
+
+    def on_resize(self) -> None:
+        self._apply_layout_classes()
+
+    def _apply_layout_classes(self) -> None:
+        width, height = self.size
+        compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
+        main = self.screen_stack[0]
+        main.set_class(compact, "-compact")
+        main.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        if compact != self._compact:
+            self._compact = compact
+            if self.is_mounted(self.query_one(StatusBar)):
+                self.refresh_now()
+
+    def on_unmount(self) -> None:
+        self.traffic.stop()
+        for remove in self._remove_listeners:
+            remove()
+
+    # ------------------------------------------------------------------ polling
+
+    def _table_query(self) -> TableQuery:
+        table = self.query_one(LRUTable)
+        panel = self.query_one(LRUPanel)
+        offset, limit = table.wanted_window()
+        return TableQuery(offset, limit, panel.sort, panel.filter_text)
+
+    def collect(self, query: TableQuery) -> AppState:
+        """Take every snapshot the panels need (safe to call from a worker thread)."""
+        cache = self.cache
+        snap = cache.snapshot(entry_limit=query.limit, entry_offset=query.offset)
+        table = table_window(cache, snap, query)
+        if snap.timestamp - self._last_monitor_at >= self.monitor_interval_s:
+            self._last_monitor_at = snap.timestamp
+            self._last_monitor = self.monitor.log_performance_snapshot() or None
+        trends = self.monitor.get_performance_trends()
+        return AppState(
+            snap,
+            table,
+            self._last_monitor,
+            trends,
+            self.notable_log.recent(40),
+            self.eviction_log.recent(20),
+            (self.notable_log.version, self.eviction_log.version),
+            self.traffic.status() if self.traffic.running else None,
+        )
+
+    def apply(self, state: AppState) -> None:
+        """Show ``state``; each panel skips work when its part did not change."""
+        with self.batch_update():
+            self.query_one(HitRatioPanel).update_snapshot(state.cache)
+            self.query_one(MemoryGauge).update_snapshot(state.cache)
+            self.query_one(LRUPanel).show(state.table)
+            self.query_one(MonitorPanel).update_monitor(
+                state.cache,
+                state.monitor_snapshot,
+                state.trends,
+                state.notable_events,
+                state.evictions,
+                state.events_version,
+            )
+            self.query_one(StatusBar).show(
+                state.traffic,
+                self.loader.watch_mode,
+                self._folder,
+                state.cache if self._compact else None,
+            )
+
+    def refresh_now(self, sync: bool = False) -> None:
+        """Fetch and show new state now (on this thread when ``sync``)."""
+        if sync:
+            self.apply(self.collect(self._table_query()))
+            return
+        if self._polling:
+            self._poll_again = True
+            return
+        self._poll()
+
+    def _schedule_poll(self) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        self._poll_timer = self.set_timer(self.refresh_s, self._poll)
+
+    def _poll(self) -> None:
+        if self._polling:
+            return
+        self._polling = True
+        self._poll_worker(self._table_query())
+
+    @work(thread=True, group="poll", exit_on_error=False)
+    def _poll_worker(self, query: TableQuery) -> None:
+        try:
+            state = self.collect(query)
+        except Exception as exc:  # never let a poll kill the app; say what happened
+            self.call_from_thread(self.notify, f"refresh failed: {exc}", severity="error")
+            self.call_from_thread(self._poll_done)
+            return
+        self.call_from_thread(self._apply_and_continue, state)
+
+    def _apply_and_continue(self, state: AppState) -> None:
+        if isinstance(self.screen, Screen) and not self.screen.is_modal:
+            self.apply(state)
+        self._poll_done()
+
+    def _poll_done(self) -> None:
+        self._polling = False
+        if self._poll_again:
+            self._poll_again = False
+            self._poll()
+        elif self.live:
+            self._schedule_poll()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id != "tabs":
+            return
+        targets = {"tab-components": "#component-tree", "tab-lru": "#lru-table"}
+        target = targets.get(event.pane.id or "")
+        if target:
+            self.query_one(target).focus()
+        self.refresh_now()
+
+    def on_lru_table_window_changed(self) -> None:
+        self.refresh_now()
+
+    def on_lru_panel_query_changed(self) -> None:
+        self.refresh_now()
+
+    # ------------------------------------------------------------------ browser
+
+    def on_component_browser_render_requested(
+        self, event: ComponentBrowser.RenderRequested
+    ) -> None:
+        self._render(event.path, event.context)
+
+    @work(thread=True, group="render", exclusive=True, exit_on_error=False)
+    def _render(self, path: str, context: dict[str, str]) -> None:
+        result = render_component(self.loader, path, context)
+        self.call_from_thread(self._show_render, result)
+
+    def _show_render(self, result: RenderResult) -> None:
+        self.query_one(ComponentBrowser).show(result)
+        self.refresh_now()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_toggle_demo(self) -> None:
+        if self.traffic.running:
+            self.traffic.stop()
+            self.notify("Demo traffic stopped")
+        else:
+            self.traffic.start()
+            self.notify("Demo traffic started: space pauses, t changes workload")
+        self.refresh_now()
+
+    def action_pause(self) -> None:
+        if not self.traffic.running:
+            self.notify("No demo traffic running: press d to start it", severity="warning")
+            return
+        paused = self.traffic.toggle_pause()
+        self.notify("Demo paused" if paused else "Demo resumed")
+        self.refresh_now()
+
+    def action_next_workload(self) -> None:
+        from core.workloads import WORKLOADS
+
+        current = self.traffic.settings.workload
+        new = self.traffic.update(
+            workload=WORKLOADS[(WORKLOADS.index(current) + 1) % len(WORKLOADS)]
+        )
+        self.notify(f"Workload: {new.workload}")
+        self.refresh_now()
+
+    def action_rate(self, factor: float) -> None:
+        new = self.traffic.update(rate=self.traffic.settings.rate * factor)
+        self.notify(f"Demo rate: {new.rate:,} requests/s")
+        self.refresh_now()
+
+    def action_skew(self, delta: float) -> None:
+        new = self.traffic.update(skew=round(self.traffic.settings.skew + delta, 2))
+        self.notify(f"Zipf skew: {new.skew:.2f}")
+        self.refresh_now()
+
+    def action_clear(self) -> None:
+        self.cache.clear_cache()
+        self.query_one(HitRatioPanel).history.clear()
+        self.notify("Cache cleared: entries and counters reset")
+        self.refresh_now()
+
+    def action_preload(self) -> None:
+        self._warm(self.loader.hot_paths(), "preload")
+
+    def action_warm_up(self) -> None:
+        self._warm(self.loader.component_paths(), "warmup")
+
+    @work(thread=True, group="warm", exclusive=True, exit_on_error=False)
+    def _warm(self, paths: list[str], origin: str) -> None:
+        bar = self.query_one("#warmup-progress", ProgressBar)
+        self.call_from_thread(self._progress_start, len(paths))
+
+        def progress(done: int, total: int, path: str) -> None:
+            self.call_from_thread(bar.update, progress=done)
+
+        report = self.loader.warm(paths, origin=origin, progress=progress)
+        self.call_from_thread(self._warm_done, report, origin)
+
+    def _progress_start(self, total: int) -> None:
+        bar = self.query_one("#warmup-progress", ProgressBar)
+        bar.update(total=total, progress=0)
+        bar.display = True
+
+    def _warm_done(self, report: WarmupReport, origin: str) -> None:
+        self.query_one("#warmup-progress").display = False
+        verb = "Preloaded" if origin == "preload" else "Warmed up"
+        message = f"{verb} {len(report.loaded)} components, {len(report.skipped)} already cached"
+        if report.failed:
+            first = next(iter(report.failed.values()))
+            message += f", {len(report.failed)} failed (first: {first})"
+        self.notify(message, severity="warning" if report.failed else "information", timeout=6)
+        self.refresh_now()
+
+    def action_limits(self) -> None:
+        def apply_limits(limits: Limits | None) -> None:
+            if limits is None:
+                return
+            evicted = self.cache.resize(limits.max_size, limits.max_memory_mb)
+            self.notify(
+                f"Limits: {limits.max_size:,} entries, {limits.max_memory_mb:g} MiB"
+                + (f" · {evicted:,} evicted" if evicted else "")
+            )
+            self.refresh_now()
+
+        self.push_screen(
+            LimitsScreen(self.cache.max_size, self.cache.max_memory_bytes / MIB), apply_limits
+        )
+
+    def action_export(self) -> None:
+        try:
+            json_path, csv_path = export_stats(
+                self.export_dir,
+                self.cache,
+                self.monitor,
+                {"loader": self.loader.get_performance_stats()},
+            )
+        except OSError as exc:
+            self.notify(f"Export failed: {exc}", severity="error", timeout=8)
+            return
+        self.notify(f"Exported {json_path}\nand {csv_path.name}", timeout=8)
+
+    def on_lru_panel_evict_requested(self, event: LRUPanel.EvictRequested) -> None:
+        removed = self.cache.invalidate(event.path, event.context, reason="manual")  # type: ignore[arg-type]
+        self.notify(f"Evicted {event.path}" if removed else f"{event.path} was already gone")
+        self.refresh_now()
+
+    # ------------------------------------------------------------------ palette
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands: list[tuple[str, str, Callable[[], Any]]] = [
+            ("Clear cache", "Remove every entry and reset the counters", self.action_clear),
+            ("Preload hot components", "Load the most used components", self.action_preload),
+            ("Warm up folder", "Load every component in the folder", self.action_warm_up),
+            ("Change limits", "Max entries and memory budget", self.action_limits),
+            ("Export stats", "Write stats and snapshots to JSON and CSV", self.action_export),
+            ("Toggle demo traffic", "Start or stop synthetic requests", self.action_toggle_demo),
+            ("Pause demo traffic", "Pause or resume", self.action_pause),
+            ("Next workload", "zipf → scan → loop → shifting", self.action_next_workload),
+            ("Help", "Keys and panels", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+
+
+def _home_relative(path: Path) -> str:
+    try:
+        return "~/" + path.relative_to(Path.home()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def build_app(
+    folder: Path,
+    *,
+    max_size: int = 100,
+    max_memory_mb: float = 50,
+    hot_usage_file: Path | None = None,
+    clock: Callable[[], float] = time.time,
+    timer: Callable[[], float] = time.perf_counter,
+    **app_options: Any,
+) -> PromptCacheApp:
+    """Make the cache, loader and monitor for ``folder`` and the app over them."""
+    cache = ComponentCache(max_size=max_size, max_memory_mb=max_memory_mb, clock=clock)
+    loader = CachedComponentLoader(folder, cache, hot_usage_file=hot_usage_file, timer=timer)
+    monitor = CachePerformanceMonitor(cache, clock=clock)
+    return PromptCacheApp(loader, monitor, **app_options)

@@ -1,0 +1,167 @@
+"""Reproducible app states, shared by the snapshot tests and ``screenshots/make_screenshots.py``.
+
+Every scene runs on the bundled sample library with seeded traffic and clocks that step
+by a fixed amount per call, so the same scene draws the same screen on any machine
+(set ``TZ=UTC`` for the event log's times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input, TabbedContent
+
+from tui.app import PromptCacheApp, build_app
+from tui.traffic import TrafficSettings
+
+SAMPLE_LIBRARY = Path(__file__).resolve().parent / "sample_library"
+START = 1_767_268_800.0  # 2026-01-01 12:00:00 UTC
+
+
+class StepClock:
+    """A clock that advances ``step`` seconds every time it is read."""
+
+    def __init__(self, start: float, step: float) -> None:
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def scene_app(max_size: int = 40, max_memory_mb: float = 0.25) -> PromptCacheApp:
+    """The app over the sample library, with deterministic clocks and no live polling."""
+    clock = StepClock(START, 0.002)
+    return build_app(
+        SAMPLE_LIBRARY,
+        max_size=max_size,
+        max_memory_mb=max_memory_mb,
+        clock=clock,
+        timer=StepClock(0.0, 0.00012),
+        live=False,
+        folder_label="tui/sample_library",
+        traffic=TrafficSettings(rate=2000, seed=11),
+    )
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let messages and background workers finish."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def send_traffic(pilot: Pilot[None], rounds: int = 24, per_round: int = 250) -> None:
+    """Seeded demo traffic in rounds, with a poll after each (builds the history chart)."""
+    app = pilot.app
+    assert isinstance(app, PromptCacheApp)
+    for _ in range(rounds):
+        app.traffic.run_requests(per_round)
+        app.refresh_now(sync=True)
+    await settle(pilot)
+
+
+async def open_component(pilot: Pilot[None], path: str, **values: str) -> None:
+    """Open ``path`` in the browser and type ``values`` into its variable form."""
+    app = pilot.app
+    app.query_one("#browser").open(path)  # type: ignore[attr-defined]
+    await settle(pilot)
+    for name, value in values.items():
+        app.query_one(f"#var-{name}", Input).value = value
+        await settle(pilot)
+    app.refresh_now(sync=True)  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
+Step = Callable[[Pilot[None]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A named state: a terminal size and the steps that lead there from a fresh app."""
+
+    name: str
+    size: tuple[int, int]
+    steps: tuple[Step, ...] = ()
+    press: tuple[str, ...] = ()
+    app_options: dict[str, float] = field(default_factory=dict)
+
+    def app(self) -> PromptCacheApp:
+        """A fresh app for this scene."""
+        return scene_app(**self.app_options)  # type: ignore[arg-type]
+
+    async def run_before(self, pilot: Pilot[None]) -> None:
+        """Play the steps and key presses, then refresh once more."""
+        await settle(pilot)
+        for step in self.steps:
+            await step(pilot)
+        for key in self.press:
+            await pilot.press(key)
+            await settle(pilot)
+        pilot.app.refresh_now(sync=True)  # type: ignore[attr-defined]
+        await settle(pilot)
+
+
+REPORT = "components/reporting/generate-structured-report.md"
+
+
+async def _report_filled(pilot: Pilot[None]) -> None:
+    await open_component(
+        pilot, REPORT, project_name="Atlas", audience="the board",
+        reporting_period="Q3 2026", max_words="600",
+    )  # fmt: skip
+
+
+async def _report_missing(pilot: Pilot[None]) -> None:
+    await open_component(pilot, REPORT, project_name="Atlas")
+
+
+async def _broken(pilot: Pilot[None]) -> None:
+    await open_component(pilot, "components/broken/legacy-latin1.txt")
+
+
+async def _malformed(pilot: Pilot[None]) -> None:
+    await open_component(
+        pilot, "components/broken/malformed-placeholders.md", support_email="help@example.com"
+    )
+
+
+async def _traffic(pilot: Pilot[None]) -> None:
+    await send_traffic(pilot)
+
+
+async def _diagnostics_tab(pilot: Pilot[None]) -> None:
+    pilot.app.query_one("#preview-tabs", TabbedContent).active = "tab-diagnostics"
+    await settle(pilot)
+
+
+async def _limits_typo(pilot: Pilot[None]) -> None:
+    await pilot.press("L")
+    await settle(pilot)
+    pilot.app.screen.query_one("#max-memory", Input).value = "lots"
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+SCENES = {
+    scene.name: scene
+    for scene in (
+        Scene("empty-80x24", (80, 24)),
+        Scene("traffic-lru", (100, 30), (_traffic,), ("2",)),
+        Scene("traffic-monitor", (100, 30), (_traffic,), ("3",)),
+        Scene("browser-filled", (100, 30), (_report_filled,)),
+        Scene("browser-missing-variable", (100, 30), (_report_missing,)),
+        Scene("browser-broken-file", (100, 30), (_broken,)),
+        Scene("browser-malformed-diagnostics", (100, 30), (_malformed, _diagnostics_tab)),
+        Scene("help", (80, 24), (), ("question_mark",)),
+        Scene("traffic-80x24", (80, 24), (_traffic,)),
+        Scene("small-40x12", (40, 12), (_traffic,)),
+        Scene("too-small-30x10", (30, 10)),
+        Scene("limits-bad-input", (80, 24), (_limits_typo,)),
+    )
+}
+"""Every scene by name."""

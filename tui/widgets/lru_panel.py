@@ -1,0 +1,103 @@
+"""The LRU tab: a filter box, the column header and the virtual LRU table."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input, Static
+
+from tui.widgets.lru_table import SORTS, LRUTable, TableWindow, header_text
+
+
+class LRUPanel(Vertical):
+    """Entries MRU → LRU with filter (``/``), sort (``s``) and evict (``x``)."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("x", "evict", "Evict"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    sort: reactive[str] = reactive("recency")
+    """Current order: one of ``SORTS``."""
+    filter_text: reactive[str] = reactive("")
+    """Substring that paths or contexts must contain."""
+
+    class QueryChanged(Message):
+        """Sort or filter changed: the app should fetch again."""
+
+    class EvictRequested(Message):
+        """Evict this entry."""
+
+        def __init__(self, path: str, context: object) -> None:
+            super().__init__()
+            self.path = path
+            self.context = context
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="filter by path or context, Enter to keep, Esc to clear",
+            id="lru-filter",
+            compact=True,
+        )
+        yield Static("", id="lru-header")
+        yield LRUTable(id="lru-table")
+        yield Static("", id="lru-footer")
+
+    def on_mount(self) -> None:
+        self.query_one("#lru-filter").display = False
+
+    def show(self, window: TableWindow) -> None:
+        """Show a fetched window and the line under it."""
+        table = self.query_one(LRUTable)
+        table.show(window)
+        self.query_one("#lru-header", Static).update(
+            header_text(table.scrollable_content_region.width)
+        )
+        parts = [f"{window.total:,} entries", f"sorted by {window.sort}"]
+        if window.filter:
+            parts.append(f"filter {window.filter!r}")
+        parts.append("⏏ = evicted next · / filter · s sort · x evict")
+        self.query_one("#lru-footer", Static).update(" · ".join(parts))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#lru-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#lru-filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_one(LRUTable).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value.strip()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value.strip():
+            event.input.display = False
+        self.query_one(LRUTable).focus()
+
+    def action_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+
+    def watch_sort(self) -> None:
+        self.post_message(self.QueryChanged())
+
+    def watch_filter_text(self) -> None:
+        self.query_one(LRUTable).cursor = 0
+        self.post_message(self.QueryChanged())
+
+    def action_evict(self) -> None:
+        entry = self.query_one(LRUTable).selected
+        if entry is None:
+            self.notify("No entry selected", severity="warning")
+            return
+        self.post_message(self.EvictRequested(entry.path, entry.context))

@@ -1,0 +1,96 @@
+"""Memory used against the budget, and entries against the entry limit."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from core import MIB, CacheSnapshot
+
+
+def bar(fraction: float, width: int, style: str) -> Text:
+    """A horizontal bar ``width`` cells wide, filled to ``fraction`` in eighths."""
+    fraction = max(0.0, min(1.0, fraction))
+    eighths = round(fraction * width * 8)
+    full, part = divmod(eighths, 8)
+    text = Text("█" * full, style, no_wrap=True)
+    if part and full < width:
+        text.append(" ▏▎▍▌▋▊▉"[part], style)
+    text.append("─" * (width - len(text)), "dim")
+    return text
+
+
+class MemoryGauge(Widget):
+    """Used / budget in MiB as a bar, utilisation (warning from ``warn_at``), entry count."""
+
+    warn_at: reactive[float] = reactive(80.0)
+    """Utilisation (percent) from which the gauge shows a warning colour."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._snapshot: CacheSnapshot | None = None
+
+    def on_mount(self) -> None:
+        self.border_title = "Memory"
+
+    def update_snapshot(self, snapshot: CacheSnapshot) -> None:
+        """Take a new cache snapshot; redraws only when something it shows changed."""
+        old = self._snapshot
+        if old is not None and (
+            old.memory_bytes,
+            old.size,
+            old.max_size,
+            old.max_memory_bytes,
+            old.evictions,
+            old.rejected,
+        ) == (
+            snapshot.memory_bytes,
+            snapshot.size,
+            snapshot.max_size,
+            snapshot.max_memory_bytes,
+            snapshot.evictions,
+            snapshot.rejected,
+        ):
+            return
+        self._snapshot = snapshot
+        self.refresh()
+
+    def render(self) -> Group:
+        snap = self._snapshot
+        if snap is None:
+            return Group(Text("waiting for data…", "dim"))
+        width = max(10, self.content_size.width)
+        used = snap.memory_utilization
+        style = "red" if used >= 95 else "yellow" if used >= self.warn_at else "green"
+        amount = f" {snap.memory_bytes / MIB:.2f} / {snap.max_memory_bytes / MIB:.1f} MiB"
+        memory_line = bar(used / 100, max(4, width - len(amount)), style)
+        memory_line.append(amount)
+        entries_pct = snap.size / snap.max_size * 100 if snap.max_size else 0.0
+        count = f" {snap.size:,} / {snap.max_size:,} entries"
+        entries_line = bar(entries_pct / 100, max(4, width - len(count)), "cyan")
+        entries_line.append(count)
+        ev = snap.evictions
+        evictions = Text.assemble(
+            "evicted ",
+            (f"{ev.get('size', 0):,}", "bold"),
+            " by size · ",
+            (f"{ev.get('memory', 0):,}", "bold"),
+            " by memory",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        invalidated = Text.assemble(
+            "invalidated ",
+            (f"{ev.get('invalidated', 0):,}", "bold"),
+            " · refused ",
+            (f"{snap.rejected:,}", "bold"),
+            " too large",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        utilisation = Text.assemble((f"{used:5.1f}%", f"bold {style}"), (" of budget", "dim"))
+        if used >= self.warn_at:
+            utilisation.append(f"  ▲ over {self.warn_at:.0f}%", style)
+        return Group(memory_line, utilisation, entries_line, evictions, invalidated)

@@ -1,0 +1,117 @@
+"""The rendered output, the raw template and the diagnostics of the open component."""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static, TabbedContent, TabPane
+
+from core.template import PLACEHOLDER, find_malformed
+from tui.render_result import RenderResult
+
+
+def rendered_text(result: RenderResult) -> Text:
+    """The output with each still-missing ``{variable}`` highlighted."""
+    text = Text(result.content or "")
+    if result.diagnostics:
+        for name in result.diagnostics.missing:
+            text.highlight_regex(re.escape("{" + name + "}"), "bold black on yellow")
+    return text
+
+
+def template_text(template: str) -> Text:
+    """The template with placeholders in colour and malformed ones underlined in red."""
+    text = Text(template)
+    text.highlight_regex(PLACEHOLDER, "bold cyan")
+    lines = template.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    for bad in find_malformed(template):
+        start = starts[bad.line - 1] + bad.column - 1
+        text.stylize("bold red underline", start, start + len(bad.text))
+    return text
+
+
+def diagnostics_text(result: RenderResult) -> Text:
+    """Every placeholder with its state, unused variables, malformed placeholders."""
+    out = Text()
+    if result.error:
+        out.append("✖ ", "bold red")
+        out.append(result.error + "\n", "red")
+    diag = result.diagnostics
+    if diag is None:
+        return out
+    if not diag.placeholders:
+        out.append("No placeholders.\n", "dim")
+    for name in diag.placeholders:
+        if name in diag.missing:
+            out.append("  ● ", "yellow")
+            out.append(name, "bold")
+            out.append("  missing: stays as {" + name + "} in the output\n", "yellow")
+        else:
+            out.append("  ✔ ", "green")
+            out.append(name, "bold")
+            out.append(f" = {result.context.get(name, '')!r}\n"[:120], "dim")
+    for name in diag.unused:
+        out.append(f"  ○ {name}", "bold")
+        out.append("  given but not used by this template\n", "dim")
+    for bad in diag.malformed:
+        out.append("  ✖ ", "red")
+        out.append(f"line {bad.line}:{bad.column} ", "bold")
+        out.append(f"{bad.text!r}  {bad.problem}\n", "red")
+    if diag.ok and not diag.unused:
+        out.append("\nAll placeholders filled; nothing malformed.\n", "green")
+    return out
+
+
+INTRO = Text.assemble(
+    ("Component browser\n\n", "bold"),
+    "Pick a file in the tree. It is loaded through the cache, so it shows up as traffic. ",
+    "Fill its variables above: each edit renders again, and the line on top says whether ",
+    "the cache served it (HIT) or read the file (MISS).\n\n",
+    ("Rendered", "bold"),
+    " shows the output, with variables still missing ",
+    ("{highlighted}", "bold black on yellow"),
+    ".\n",
+    ("Template", "bold"),
+    " shows the raw file with its placeholders in colour.\n",
+    ("Diagnostics", "bold"),
+    " lists missing, unused and malformed placeholders.",
+)
+
+
+class RenderPreview(Vertical):
+    """Tabs: Rendered, Template, Diagnostics."""
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="preview-tabs"):
+            with TabPane("Rendered", id="tab-rendered"), VerticalScroll():
+                yield Static(INTRO, id="rendered-body", classes="preview-body")
+            with TabPane("Template", id="tab-template"), VerticalScroll():
+                yield Static("", id="template-body", classes="preview-body")
+            with TabPane("Diagnostics", id="tab-diagnostics"), VerticalScroll():
+                yield Static("", id="diagnostics-body", classes="preview-body")
+
+    def show(self, result: RenderResult) -> None:
+        """Fill the three tabs from ``result``."""
+        diagnostics = diagnostics_text(result)
+        if result.error:
+            self.query_one("#rendered-body", Static).update(diagnostics)
+        else:
+            self.query_one("#rendered-body", Static).update(rendered_text(result))
+        template = result.template
+        self.query_one("#template-body", Static).update(
+            template_text(template) if template is not None else Text("(not readable)", "dim")
+        )
+        self.query_one("#diagnostics-body", Static).update(diagnostics)
+        diag = result.diagnostics
+        problems = (len(diag.missing) + len(diag.malformed)) if diag else 0
+        label = (
+            "Diagnostics" if not (problems or result.error) else f"Diagnostics ({problems or '!'})"
+        )
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("tab-diagnostics").label = label  # type: ignore[assignment]

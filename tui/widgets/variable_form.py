@@ -1,0 +1,87 @@
+"""One input per placeholder of the open component; values are kept per component."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Static
+
+from tui.render_result import check_value
+
+
+class VariableForm(VerticalScroll):
+    """Context variables for the open component. Empty inputs count as not given."""
+
+    class ContextChanged(Message):
+        """The usable values changed."""
+
+        def __init__(self, path: str, context: dict[str, str]) -> None:
+            super().__init__()
+            self.path = path
+            self.context = context
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.path: str | None = None
+        self.names: tuple[str, ...] = ()
+        self._values: dict[str, dict[str, str]] = {}
+        self.problem: str | None = None
+        """Why the last edit could not be used, or None."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "← pick a component (↑ ↓ Enter)",
+            classes="form-hint",
+        )
+
+    def values_for(self, path: str) -> dict[str, str]:
+        """Remembered values for ``path`` (empty ones left out)."""
+        return {k: v for k, v in self._values.get(path, {}).items() if v}
+
+    def show(self, path: str, names: tuple[str, ...], *, readable: bool = True) -> None:
+        """Build inputs for ``names`` unless the form already shows exactly those."""
+        if path == self.path and names == self.names and readable:
+            return
+        self.path, self.names = path, names
+        self.remove_children()
+        if not readable:
+            self.mount(
+                Static("Cannot read this component: see the error below.", classes="form-hint")
+            )
+            return
+        if not names:
+            self.mount(Static("This component has no {placeholders}.", classes="form-hint"))
+            return
+        remembered = self._values.get(path, {})
+        rows = [
+            Horizontal(
+                Label(name, classes="var-name"),
+                Input(
+                    remembered.get(name, ""),
+                    placeholder="(missing)",
+                    compact=True,
+                    id=f"var-{name}",
+                    classes="var-input",
+                ),
+                classes="var-row",
+            )
+            for name in names
+        ]
+        self.mount_all(rows)
+        self.mount(Static("", id="form-problem", classes="form-problem"))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self.path is None or event.input.id is None:
+            return
+        name = event.input.id.removeprefix("var-")
+        problem = check_value(name, event.value)
+        self.problem = problem
+        banner = self.query("#form-problem")
+        if banner:
+            banner.first(Static).update(problem or "")
+        if problem is not None:
+            return
+        self._values.setdefault(self.path, {})[name] = event.value
+        self.post_message(self.ContextChanged(self.path, self.values_for(self.path)))
