@@ -29,6 +29,9 @@ from .watcher import InotifyTracker, StatTracker
 
 log = logging.getLogger(__name__)
 
+MAX_USAGE_PATHS = 10_000
+"""Most distinct paths whose use is counted between two saves of the hot-usage file."""
+
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, path)`` while warming up."""
 
@@ -163,13 +166,17 @@ class CachedComponentLoader:
                 self._sync_changes()
         elif self._stat.changed(component_path):
             self._invalidate({component_path})
-        usage = self.usage
-        usage[component_path] = usage.get(component_path, 0) + 1
         ctx = context_key(context_vars)
         entry = self.cache.get(component_path, ctx)
+        usage = self.usage
         if entry is not None:
+            usage[component_path] = usage.get(component_path, 0) + 1
             return entry.content
-        return self._load_single_flight(component_path, context_vars, ctx, "request")
+        content = self._load_single_flight(component_path, context_vars, ctx, "request")
+        # Only loads that worked count, and the table of paths stays bounded.
+        if component_path in usage or len(usage) < MAX_USAGE_PATHS:
+            usage[component_path] = usage.get(component_path, 0) + 1
+        return content
 
     def load(
         self, component_path: str, context_vars: Mapping[str, Any] | None = None

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
 
 from core import (
     MIB,
@@ -106,7 +106,8 @@ class PromptCacheApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help"),
         Binding("d", "toggle_demo", "Demo"),
-        Binding("space", "pause", "Pause"),
+        # Priority, or the tree would take space; check_action lets Inputs keep it.
+        Binding("space", "pause", "Pause", priority=True),
         Binding("c", "clear", "Clear"),
         Binding("p", "preload", "Preload"),
         Binding("w", "warm_up", "Warm up"),
@@ -267,7 +268,8 @@ class PromptCacheApp(App[None]):
     def refresh_now(self, sync: bool = False) -> None:
         """Fetch and show new state now (on this thread when ``sync``)."""
         if sync:
-            self.apply(self.collect(self._table_query()))
+            if len(self.screen_stack) == 1:
+                self.apply(self.collect(self._table_query()))
             return
         if self._polling:
             self._poll_again = True
@@ -281,6 +283,11 @@ class PromptCacheApp(App[None]):
 
     def _poll(self) -> None:
         if self._polling:
+            return
+        if not self.is_running or len(self.screen_stack) != 1:
+            # Shutting down, or a dialog is open: no UI work now, look again later.
+            if self.live and self.is_running:
+                self._schedule_poll()
             return
         self._polling = True
         self._poll_worker(self._table_query())
@@ -296,7 +303,7 @@ class PromptCacheApp(App[None]):
         self.call_from_thread(self._apply_and_continue, state)
 
     def _apply_and_continue(self, state: AppState) -> None:
-        if isinstance(self.screen, Screen) and not self.screen.is_modal:
+        if len(self.screen_stack) == 1:
             self.apply(state)
         self._poll_done()
 
@@ -317,15 +324,18 @@ class PromptCacheApp(App[None]):
             self.query_one(target).focus()
         self.refresh_now()
 
-    def on_lru_table_window_changed(self) -> None:
+    @on(LRUTable.WindowChanged)
+    def _table_window_changed(self) -> None:
         self.refresh_now()
 
-    def on_lru_panel_query_changed(self) -> None:
+    @on(LRUPanel.QueryChanged)
+    def _table_query_changed(self) -> None:
         self.refresh_now()
 
     # ------------------------------------------------------------------ browser
 
-    def on_component_browser_render_requested(
+    @on(ComponentBrowser.RenderRequested)
+    def _render_requested(
         self, event: ComponentBrowser.RenderRequested
     ) -> None:
         self._render(event.path, event.context)
@@ -335,11 +345,15 @@ class PromptCacheApp(App[None]):
         result = render_component(self.loader, path, context)
         self.call_from_thread(self._show_render, result)
 
-    def _show_render(self, result: RenderResult) -> None:
-        self.query_one(ComponentBrowser).show(result)
+    async def _show_render(self, result: RenderResult) -> None:
+        await self.query_one(ComponentBrowser).show(result)
         self.refresh_now()
 
     # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A space typed into a variable is a space, not "pause".
+        return not (action == "pause" and isinstance(self.focused, Input))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -450,7 +464,8 @@ class PromptCacheApp(App[None]):
             return
         self.notify(f"Exported {json_path}\nand {csv_path.name}", timeout=8)
 
-    def on_lru_panel_evict_requested(self, event: LRUPanel.EvictRequested) -> None:
+    @on(LRUPanel.EvictRequested)
+    def _evict_requested(self, event: LRUPanel.EvictRequested) -> None:
         removed = self.cache.invalidate(event.path, event.context, reason="manual")  # type: ignore[arg-type]
         self.notify(f"Evicted {event.path}" if removed else f"{event.path} was already gone")
         self.refresh_now()

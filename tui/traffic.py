@@ -149,20 +149,18 @@ class TrafficRunner:
         if self._stream is None or generation != getattr(self, "_stream_generation", -1):
             self._stream = self._new_stream(settings)
             self._stream_generation = generation
-        stream, load = self._stream, self.loader.load_component
-        failed = done = 0
+        load = self.loader.load_component
+        failed = 0
         for _ in range(count):
-            request = next(stream)
-            done += 1
+            request = next(self._stream)
             try:
                 load(request.path, request.context)
             except ComponentError:
                 failed += 1
                 self._bad.add(request.path)
-                self._stream = None  # rebuild without the broken component
-                break
+                self._stream = self._new_stream(settings)  # the same, less the broken file
         with self._lock:
-            self._requests += done
+            self._requests += count
             self._errors += failed
         return failed
 

@@ -80,9 +80,9 @@ class ComponentBrowser(Horizontal):
         event.stop()
         self.post_message(self.RenderRequested(event.path, event.context))
 
-    def show(self, result: RenderResult) -> None:
+    async def show(self, result: RenderResult) -> None:
         """Show a finished render."""
         names = result.diagnostics.placeholders if result.diagnostics else ()
-        self.query_one(VariableForm).show(result.path, names, readable=result.error is None)
+        await self.query_one(VariableForm).show(result.path, names, readable=result.error is None)
         self.query_one("#browser-status", Static).update(status_text(result))
         self.query_one(RenderPreview).show(result)

@@ -39,19 +39,17 @@ class VariableForm(VerticalScroll):
         """Remembered values for ``path`` (empty ones left out)."""
         return {k: v for k, v in self._values.get(path, {}).items() if v}
 
-    def show(self, path: str, names: tuple[str, ...], *, readable: bool = True) -> None:
+    async def show(self, path: str, names: tuple[str, ...], *, readable: bool = True) -> None:
         """Build inputs for ``names`` unless the form already shows exactly those."""
         if path == self.path and names == self.names and readable:
             return
         self.path, self.names = path, names
-        self.remove_children()
+        await self.remove_children()
         if not readable:
-            self.mount(
-                Static("Cannot read this component: see the error below.", classes="form-hint")
-            )
+            await self.mount(Static("Cannot read this component: see below.", classes="form-hint"))
             return
         if not names:
-            self.mount(Static("This component has no {placeholders}.", classes="form-hint"))
+            await self.mount(Static("This component has no {placeholders}.", classes="form-hint"))
             return
         remembered = self._values.get(path, {})
         rows = [
@@ -68,8 +66,8 @@ class VariableForm(VerticalScroll):
             )
             for name in names
         ]
-        self.mount_all(rows)
-        self.mount(Static("", id="form-problem", classes="form-problem"))
+        await self.mount_all(rows)
+        await self.mount(Static("", id="form-problem", classes="form-problem"))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -1,0 +1,290 @@
+"""Interactions, driven through the real app with Pilot (one class per feature)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from core import describe_context
+from tui.app import PromptCacheApp, TableQuery, table_window
+from tui.render_result import MAX_VALUE_CHARS
+from tui.scenes import REPORT, open_component, scene_app, send_traffic, settle
+from tui.widgets.hit_ratio import HitRatioPanel
+from tui.widgets.limits_screen import LimitsScreen
+from tui.widgets.lru_table import LRUTable
+
+SIZE = (100, 30)
+
+
+def text_of(app: PromptCacheApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+class TestBrowser:
+    async def test_editing_a_variable_rerenders_and_reports_hit_or_miss(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_component(pilot, REPORT, project_name="Atlas")
+            assert "**Atlas**" in text_of(app, "#rendered-body")
+            assert "MISS" in text_of(app, "#browser-status")
+            await open_component(pilot, REPORT, project_name="Borealis")
+            assert "**Borealis**" in text_of(app, "#rendered-body")
+            assert "Atlas" not in text_of(app, "#rendered-body")
+            await open_component(pilot, REPORT, project_name="Atlas")
+            assert "HIT" in text_of(app, "#browser-status")
+            assert app.cache.get_stats()["hits"] >= 1
+
+    async def test_missing_variables_stay_visible_and_are_counted(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_component(pilot, REPORT, project_name="Atlas")
+            rendered = text_of(app, "#rendered-body")
+            assert "{audience}" in rendered and "{project_name}" not in rendered
+            assert "3 missing" in text_of(app, "#browser-status")
+
+    async def test_values_are_remembered_per_component(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_component(pilot, REPORT, project_name="Atlas")
+            await open_component(pilot, "components/error/error-handling.md")
+            await open_component(pilot, REPORT)
+            assert app.query_one("#var-project_name", Input).value == "Atlas"
+
+    async def test_broken_file_shows_the_error_and_counts_a_failed_load(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_component(pilot, "components/broken/legacy-latin1.txt")
+            assert "not UTF-8" in text_of(app, "#rendered-body")
+            assert "ERROR" in text_of(app, "#browser-status")
+            assert app.cache.get_stats()["load_failures"] == 1
+
+    async def test_malformed_placeholders_are_diagnosed(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_component(pilot, "components/broken/malformed-placeholders.md")
+            diagnostics = text_of(app, "#diagnostics-body")
+            assert "{ order_id }" in diagnostics and "spaces inside braces" in diagnostics
+            assert "{customer_name" in diagnostics and "no closing brace" in diagnostics
+
+    async def test_huge_value_is_refused_with_a_message(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_component(pilot, REPORT, project_name="Atlas")
+            app.query_one("#var-audience", Input).value = "x" * (MAX_VALUE_CHARS + 1)
+            await settle(pilot)
+            assert "limit" in text_of(app, "#form-problem")
+            assert "x" * 100 not in text_of(app, "#rendered-body")
+
+    async def test_non_utf8_paste_is_refused_with_a_message(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_component(pilot, REPORT)
+            app.query_one("#var-audience", Input).value = "caf\udce9"
+            await settle(pilot)
+            assert "not valid text" in text_of(app, "#form-problem")
+            app.query_one("#var-audience", Input).value = ""
+            await settle(pilot)
+            assert text_of(app, "#form-problem") == ""
+            assert "{audience}" in text_of(app, "#rendered-body")
+
+
+class TestCacheActions:
+    async def test_clear_empties_entries_and_counters(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await send_traffic(pilot, rounds=2)
+            assert app.cache.get_stats()["total_requests"] > 0
+            await pilot.press("c")
+            await settle(pilot)
+            stats = app.cache.get_stats()
+            assert stats["total_requests"] == 0 and stats["cache_size"] == 0
+            assert stats["memory_usage_bytes"] == 0
+            assert not app.query_one(HitRatioPanel).history
+
+    async def test_evict_removes_the_selected_row(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await send_traffic(pilot, rounds=2)
+            await pilot.press("2")
+            await settle(pilot)
+            app.refresh_now(sync=True)
+            table = app.query_one(LRUTable)
+            first = table.selected
+            assert first is not None
+            before = len(app.cache)
+            await pilot.press("x")
+            await settle(pilot)
+            app.refresh_now(sync=True)
+            assert len(app.cache) == before - 1
+            assert app.cache.peek(first.path, first.context) is None
+            assert table.selected is not None and table.selected != first
+
+    async def test_limit_change_evicts_at_once(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await send_traffic(pilot, rounds=2)
+            assert len(app.cache) > 5
+            await pilot.press("L")
+            await settle(pilot)
+            assert isinstance(app.screen, LimitsScreen)
+            app.screen.query_one("#max-size", Input).value = "5"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.cache.max_size == 5 and len(app.cache) == 5
+
+    async def test_bad_limits_keep_the_dialog_open_with_a_message(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("L")
+            await settle(pilot)
+            dialog = app.screen
+            for bad in ("", "ten", "0", "99999999999"):
+                dialog.query_one("#max-size", Input).value = bad
+                await pilot.press("enter")
+                await settle(pilot)
+                assert app.screen is dialog
+                assert "max entries" in str(dialog.query_one("#limits-message", Static).render())
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is not dialog and app.cache.max_size == 40
+
+    async def test_preload_is_not_counted_as_traffic(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("p")
+            await settle(pilot)
+            stats = app.cache.get_stats()
+            assert stats["preloaded"] == 5 and stats["total_requests"] == 0
+
+    async def test_warm_up_loads_the_folder_and_reports_the_broken_file(self) -> None:
+        app = scene_app(max_size=100, max_memory_mb=5)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("w")
+            await settle(pilot)
+            paths = app.loader.component_paths()
+            assert app.cache.get_stats()["warmed_up"] == len(paths) - 1
+            messages = [n.message for n in app._notifications]
+            assert any("1 failed" in m and "legacy-latin1.txt" in m for m in messages)
+
+    async def test_export_writes_json_and_csv(self, tmp_path: Path) -> None:
+        app = scene_app()
+        app.export_dir = tmp_path
+        async with app.run_test(size=SIZE) as pilot:
+            await send_traffic(pilot, rounds=3)
+            await pilot.press("e")
+            await settle(pilot)
+        (json_path,) = tmp_path.glob("*.json")
+        (csv_path,) = tmp_path.glob("*.csv")
+        data = json.loads(json_path.read_text())
+        assert data["stats"]["total_requests"] == 750
+        assert len(data["snapshots"]) >= 1
+        rows = list(csv.DictReader(csv_path.open()))
+        assert rows and "hit_ratio" in rows[0]
+
+
+class TestDemoTraffic:
+    async def test_toggle_and_pause(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("d")
+            await settle(pilot)
+            assert app.traffic.running and not app.traffic.paused
+            await pilot.press("space")
+            assert app.traffic.paused
+            await pilot.press("space")
+            assert not app.traffic.paused
+            await pilot.press("d")
+            assert not app.traffic.running
+
+    async def test_workload_rate_and_skew_keys(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("t", "plus", "right_square_bracket")
+            settings = app.traffic.settings
+            assert settings.workload == "scan"
+            assert settings.rate == 4000
+            assert settings.skew == 1.2
+
+    async def test_broken_components_are_left_out_after_one_error(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE):
+            failures = sum(app.traffic.run_requests(300) for _ in range(20))
+            assert failures == 1
+            assert app.cache.get_stats()["load_failures"] == 1
+
+
+class TestLRUTable:
+    async def test_filter_keeps_matching_rows(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await send_traffic(pilot, rounds=2)
+            await pilot.press("2", "slash")
+            for ch in "planning":
+                await pilot.press(ch)
+            await settle(pilot)
+            app.refresh_now(sync=True)
+            window = app.query_one(LRUTable).window_data
+            assert window.rows and all("planning" in r.path for r in window.rows)
+            assert window.total < len(app.cache)
+
+    def test_table_window_sorts_and_filters(self) -> None:
+        app = scene_app()
+        app.traffic.run_requests(500)
+        snap = app.cache.snapshot(entry_limit=10)
+        by_hits = table_window(app.cache, snap, TableQuery(0, 100, "hits", ""))
+        hits = [r.hits for r in by_hits.rows]
+        assert hits == sorted(hits, reverse=True)
+        recency = table_window(app.cache, snap, TableQuery(0, 10, "recency", ""))
+        assert [r.rank for r in recency.rows] == list(range(1, 11))
+        assert recency.total == len(app.cache)
+        victim = app.cache.next_victim()
+        assert victim is not None and recency.lru_path_context == (victim.path, victim.context)
+        needle = "audience=auditors"
+        filtered = table_window(app.cache, snap, TableQuery(0, 100, "recency", needle))
+        assert all(needle in describe_context(r.context) for r in filtered.rows)
+
+
+class TestRedrawOnlyOnChange:
+    async def test_panels_skip_work_when_the_version_is_unchanged(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await send_traffic(pilot, rounds=2)
+            panel = app.query_one(HitRatioPanel)
+            app.refresh_now(sync=True)
+            shown, history = panel._snapshot, list(panel.history)
+            app.refresh_now(sync=True)
+            app.refresh_now(sync=True)
+            assert panel._snapshot is shown and list(panel.history) == history
+            app.traffic.run_requests(10)
+            app.refresh_now(sync=True)
+            assert panel._snapshot is not shown and len(panel.history) == len(history) + 1
+
+
+class TestSmallTerminals:
+    async def test_compact_layout_moves_numbers_into_the_status_bar(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=(60, 20)) as pilot:
+            await send_traffic(pilot, rounds=1)
+            assert app.screen.has_class("-compact")
+            assert not app.query_one("#top-row").display
+            assert "hit " in text_of(app, "#status-bar")
+
+    async def test_too_small_says_so(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=(30, 8)) as pilot:
+            await settle(pilot)
+            assert app.screen.has_class("-too-small")
+            assert app.query_one("#too-small").display
+
+    async def test_help_opens_and_closes(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("question_mark")
+            await settle(pilot)
+            assert type(app.screen).__name__ == "HelpScreen"
+            await pilot.press("escape")
+            await settle(pilot)
+            assert type(app.screen).__name__ == "Screen"
