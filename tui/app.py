@@ -335,9 +335,7 @@ class PromptCacheApp(App[None]):
     # ------------------------------------------------------------------ browser
 
     @on(ComponentBrowser.RenderRequested)
-    def _render_requested(
-        self, event: ComponentBrowser.RenderRequested
-    ) -> None:
+    def _render_requested(self, event: ComponentBrowser.RenderRequested) -> None:
         self._render(event.path, event.context)
 
     @work(thread=True, group="render", exclusive=True, exit_on_error=False)
