@@ -135,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo=demo,
             traffic=TrafficSettings(workload=args.workload, rate=args.rate, skew=args.skew),
             export_dir=args.export_dir,
+            folder_label="bundled sample components" if args.path is None else None,
         )
     except ComponentError as exc:
         parser.error(str(exc))
