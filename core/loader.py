@@ -21,7 +21,6 @@ from .errors import (
     ComponentTooLargeError,
     EntryTooLargeError,
 )
-from .events import CacheEvent
 from .hot_usage import read_usage, top_paths, write_usage
 from .paths import list_components, resolve_inside
 from .template import render
@@ -353,11 +352,15 @@ class CachedComponentLoader:
     def _invalidate(self, paths: set[str] | None) -> None:
         """Drop every cached variant of ``paths`` (None: of every file) and bump generations."""
         targets = self.cache.paths() | set(self._generation) if paths is None else paths
-        now = self.cache.clock()
         for path in targets:
             self._generation[path] = self._generation.get(path, 0) + 1
             self.cache.invalidate(path, reason="file changed")
-            self.cache.record_event(CacheEvent("file_changed", path, "", "file changed", 0, now))
+
+    def invalidate_files(self, paths: Iterable[str]) -> None:
+        """Forget ``paths`` (relative to the folder): every cached variant, and any load of
+        them in flight. For callers that learn of changes first (a folder watcher)."""
+        with self._fresh_lock:
+            self._invalidate(set(paths))
 
     def check_for_changes(self) -> None:
         """Apply pending file changes now (loads do this themselves)."""

@@ -27,6 +27,8 @@ from core import (
     WarmupReport,
 )
 from core.export import export_stats
+from core.varsets import VARS_FILE, VariableSetsError, read_variable_sets, save_variable_set
+from tui.folder_watcher import FolderChanges, FolderWatcher
 from tui.render_result import RenderResult, render_component
 from tui.traffic import TrafficRunner, TrafficSettings, TrafficStatus
 from tui.widgets.component_browser import ComponentBrowser
@@ -37,7 +39,10 @@ from tui.widgets.lru_panel import LRUPanel
 from tui.widgets.lru_table import LRUTable, TableWindow
 from tui.widgets.memory_gauge import MemoryGauge
 from tui.widgets.monitor_panel import MonitorPanel
+from tui.widgets.save_set_screen import SaveSetScreen
 from tui.widgets.status_bar import StatusBar
+from tui.widgets.variable_form import VariableForm
+from tui.widgets.varset_bar import VarSetBar
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 COMPACT_WIDTH, COMPACT_HEIGHT = 80, 24
@@ -113,6 +118,7 @@ class PromptCacheApp(App[None]):
         Binding("w", "warm_up", "Warm up"),
         Binding("L", "limits", "Limits"),
         Binding("e", "export", "Export", show=False),
+        Binding("ctrl+s", "save_varset", "Save vars", show=False),
         Binding("t", "next_workload", "Workload", show=False),
         Binding("plus,equals_sign", "rate(2)", "Faster", show=False),
         Binding("minus", "rate(0.5)", "Slower", show=False),
@@ -136,6 +142,7 @@ class PromptCacheApp(App[None]):
         monitor_interval_s: float = 1.0,
         live: bool = True,
         folder_label: str | None = None,
+        watch_folder: bool = True,
     ) -> None:
         super().__init__()
         self.loader = loader
@@ -163,6 +170,13 @@ class PromptCacheApp(App[None]):
         self._last_monitor: dict[str, Any] | None = None
         self._folder = folder_label or _home_relative(loader.base_path)
         self._compact = False
+        self.vars_file = loader.base_path / VARS_FILE
+        self.var_sets: dict[str, dict[str, str]] = {}
+        self._watcher = (
+            FolderWatcher(loader.base_path, self._folder_changed_in_thread)
+            if watch_folder
+            else None
+        )
 
     # ------------------------------------------------------------------ layout
 
@@ -190,6 +204,9 @@ class PromptCacheApp(App[None]):
         self.query_one("#warmup-progress").display = False
         self.query_one(ComponentBrowser).set_paths(self.loader.component_paths())
         self.query_one("#component-tree").focus()
+        self._load_var_sets(announce=False)
+        if self._watcher is not None:
+            self._watcher.start()
         self._apply_layout_classes()
         self.refresh_now(sync=True)
         if self._start_demo:
@@ -212,6 +229,8 @@ class PromptCacheApp(App[None]):
                 self.refresh_now()
 
     def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
         self.traffic.stop()
         for remove in self._remove_listeners:
             remove()
@@ -336,16 +355,114 @@ class PromptCacheApp(App[None]):
 
     @on(ComponentBrowser.RenderRequested)
     def _render_requested(self, event: ComponentBrowser.RenderRequested) -> None:
-        self._render(event.path, event.context)
+        self._render(event.path, event.typed, event.defaults, event.reload)
 
     @work(thread=True, group="render", exclusive=True, exit_on_error=False)
-    def _render(self, path: str, context: dict[str, str]) -> None:
-        result = render_component(self.loader, path, context)
-        self.call_from_thread(self._show_render, result)
+    def _render(
+        self, path: str, typed: dict[str, str], defaults: dict[str, str], reload: bool
+    ) -> None:
+        result = render_component(self.loader, path, typed, defaults)
+        self.call_from_thread(self._show_render, result, reload)
 
-    async def _show_render(self, result: RenderResult) -> None:
-        await self.query_one(ComponentBrowser).show(result)
+    async def _show_render(self, result: RenderResult, reload: bool) -> None:
+        await self.query_one(ComponentBrowser).show(result, reload=reload)
         self.refresh_now()
+
+    # ------------------------------------------------------------------ live reload
+
+    def _folder_changed_in_thread(self, changes: FolderChanges) -> None:
+        self.call_from_thread(self.apply_folder_changes, changes)
+
+    def apply_folder_changes(self, changes: FolderChanges) -> None:
+        """Follow one burst of changes on disk: cache, events, tree, sets, open component."""
+        browser = self.query_one(ComponentBrowser)
+        listed = set(browser.listed_paths)
+        hidden = {p for p in changes.all if any(part.startswith(".") for part in p.split("/"))}
+        modified = (changes.modified | (changes.added & listed)) - hidden
+        added = changes.added - listed - hidden
+        deleted = changes.deleted - hidden
+        self.loader.invalidate_files(modified | deleted)
+        self._log_file_events(added, modified, deleted)
+        if added or deleted:
+            self._refresh_tree()
+        if VARS_FILE in changes.all:
+            self._load_var_sets(announce=True)
+        current = browser.current_path
+        if current is not None and current in modified | deleted | added:
+            browser.open(current, reload=True)
+        self.refresh_now()
+
+    def _log_file_events(self, added: set[str], modified: set[str], deleted: set[str]) -> None:
+        now = self.cache.clock()
+        changed = [("created", added), ("modified", modified), ("deleted", deleted)]
+        if sum(len(paths) for _, paths in changed) > 20:  # a burst: one line, not hundreds
+            summary = ", ".join(f"{len(p)} {kind}" for kind, p in changed if p)
+            self.cache.record_event(CacheEvent("file_changed", f"({summary})", "", "burst", 0, now))
+            return
+        for kind, paths in changed:
+            for path in sorted(paths):
+                self.cache.record_event(CacheEvent("file_changed", path, "", kind, 0, now))
+
+    @work(thread=True, group="tree", exclusive=True, exit_on_error=False)
+    def _refresh_tree(self) -> None:
+        paths = self.loader.component_paths()
+        self.call_from_thread(self.query_one(ComponentBrowser).set_paths, paths)
+
+    # ------------------------------------------------------------------ variable sets
+
+    def _load_var_sets(self, *, announce: bool) -> None:
+        bar = self.query_one(VarSetBar)
+        try:
+            self.var_sets = read_variable_sets(self.vars_file)
+        except VariableSetsError as exc:
+            bar.set_sets(tuple(self.var_sets), f"⚠ {exc}")
+            self.notify(str(exc), title="Variable sets not loaded", severity="error", timeout=10)
+            return
+        note = f"from {VARS_FILE}" if self.var_sets else f"none yet: ctrl+s saves to {VARS_FILE}"
+        bar.set_sets(tuple(self.var_sets), note)
+        chosen = bar.chosen
+        if chosen is not None:
+            self.query_one(ComponentBrowser).use_defaults(self.var_sets.get(chosen, {}))
+        if announce:
+            self.notify(f"Variable sets reloaded: {', '.join(self.var_sets) or 'none'}")
+
+    @on(VarSetBar.SetChosen)
+    def _set_chosen(self, event: VarSetBar.SetChosen) -> None:
+        values = self.var_sets.get(event.name, {}) if event.name else {}
+        self.query_one(ComponentBrowser).use_defaults(values)
+
+    def action_save_varset(self) -> None:
+        browser = self.query_one(ComponentBrowser)
+        path = browser.current_path
+        if path is None:
+            self.notify(
+                "Open a component first: its variables are what gets saved", severity="warning"
+            )
+            return
+        values = {k: v for k, v in self._current_context().items() if v}
+        if not values:
+            self.notify("No values to save: fill some variables first", severity="warning")
+            return
+
+        def save(name: str | None) -> None:
+            if name is None:
+                return
+            merged = {**self.var_sets.get(name, {}), **values}
+            try:
+                save_variable_set(self.vars_file, name, merged)
+            except (VariableSetsError, OSError) as exc:
+                self.notify(f"Not saved: {exc}", severity="error", timeout=10)
+                return
+            self.notify(f"Saved {len(values)} value(s) to set {name!r} in {VARS_FILE}")
+            self.var_sets = read_variable_sets(self.vars_file)
+            self.query_one(VarSetBar).set_sets(tuple(self.var_sets), f"from {VARS_FILE}", keep=name)
+
+        suggested = self.query_one(VarSetBar).chosen or "default"
+        self.push_screen(SaveSetScreen(suggested, len(values), VARS_FILE), save)
+
+    def _current_context(self) -> dict[str, str]:
+        form = self.query_one(VariableForm)
+        return {name: form.query_one(f"#var-{name}", Input).value for name in form.names}
 
     # ------------------------------------------------------------------ actions
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core import CachedComponentLoader, ComponentError, TemplateDiagnostics, diagnose
+from core import (
+    CachedComponentLoader,
+    ComponentError,
+    TemplateDiagnostics,
+    diagnose,
+    placeholders,
+)
 
 MAX_VALUE_CHARS = 10_000
 """Longest value the variable form accepts; longer pastes are refused with a message."""
@@ -41,23 +49,42 @@ def check_value(name: str, value: str) -> str | None:
 
 
 def render_component(
-    loader: CachedComponentLoader, path: str, context: Mapping[str, str]
+    loader: CachedComponentLoader,
+    path: str,
+    typed: Mapping[str, str],
+    defaults: Mapping[str, str] | None = None,
 ) -> RenderResult:
-    """Load ``path`` through the cache with ``context`` and diagnose its template.
+    """Render ``path`` through the cache and diagnose its template.
 
-    The load comes first so that a failing component counts as a failed request.
+    The context is what the user typed, then ``defaults`` (the chosen variable set) for
+    the template's other placeholders. A component that cannot be read still goes
+    through the loader, so that it counts as a failed request.
     """
+    defaults = defaults or {}
     try:
-        result = loader.load(path, context)
         template = loader.read_template(path)
     except ComponentError as exc:
-        return RenderResult(path, dict(context), error=str(exc))
+        with contextlib.suppress(ComponentError):
+            loader.load(path, typed)
+        return RenderResult(path, dict(typed), error=str(exc))
+    context = {
+        name: typed[name] if name in typed else defaults[name]
+        for name in placeholders(template)
+        if name in typed or name in defaults
+    }
+    try:
+        result = loader.load(path, context)
+    except ComponentError as exc:
+        return RenderResult(path, context, template, error=str(exc))
     return RenderResult(
-        path,
-        dict(context),
-        template,
-        result.content,
-        result.hit,
-        result.seconds,
+        path, context, template, result.content, result.hit, result.seconds,
         diagnose(template, context),
+    )  # fmt: skip
+
+
+def rendered_diff(before: str, after: str) -> list[str]:
+    """Unified diff lines of a component's rendered output before and after a change."""
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), "before", "now", n=2
     )
+    return [line.rstrip("\n") for line in lines]

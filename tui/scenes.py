@@ -7,6 +7,8 @@ by a fixed amount per call, so the same scene draws the same screen on any machi
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TabbedContent
 
 from tui.app import PromptCacheApp, build_app
+from tui.folder_watcher import FolderChanges
 from tui.traffic import TrafficSettings
 
 SAMPLE_LIBRARY = Path(__file__).resolve().parent / "sample_library"
@@ -33,17 +36,20 @@ class StepClock:
         return self.now
 
 
-def scene_app(max_size: int = 40, max_memory_mb: float = 0.25) -> PromptCacheApp:
+def scene_app(
+    max_size: int = 40, max_memory_mb: float = 0.25, folder: Path = SAMPLE_LIBRARY
+) -> PromptCacheApp:
     """The app over the sample library, with deterministic clocks and no live polling."""
     clock = StepClock(START, 0.002)
     return build_app(
-        SAMPLE_LIBRARY,
+        folder,
         max_size=max_size,
         max_memory_mb=max_memory_mb,
         clock=clock,
         timer=StepClock(0.0, 0.00012),
         live=False,
         folder_label="tui/sample_library",
+        watch_folder=False,
         traffic=TrafficSettings(rate=2000, seed=11),
     )
 
@@ -89,10 +95,16 @@ class Scene:
     steps: tuple[Step, ...] = ()
     press: tuple[str, ...] = ()
     app_options: dict[str, float] = field(default_factory=dict)
+    writable: bool = False
+    """Run on a temporary copy of the sample library, which the steps may edit."""
 
     def app(self) -> PromptCacheApp:
         """A fresh app for this scene."""
-        return scene_app(**self.app_options)  # type: ignore[arg-type]
+        folder = SAMPLE_LIBRARY
+        if self.writable:
+            folder = Path(tempfile.mkdtemp(prefix="promptcache-scene-")) / "library"
+            shutil.copytree(SAMPLE_LIBRARY, folder)
+        return scene_app(folder=folder, **self.app_options)  # type: ignore[arg-type]
 
     async def run_before(self, pilot: Pilot[None]) -> None:
         """Play the steps and key presses, then refresh once more."""
@@ -130,6 +142,23 @@ async def _malformed(pilot: Pilot[None]) -> None:
     )
 
 
+async def _edited_on_disk(pilot: Pilot[None]) -> None:
+    """The open report is edited in another editor; the app follows (as the watcher would)."""
+    await _report_filled(pilot)
+    app = pilot.app
+    assert isinstance(app, PromptCacheApp)
+    report = app.loader.base_path / REPORT
+    text = report.read_text(encoding="utf-8")
+    text = text.replace("senior analyst", "staff analyst").replace(
+        "## Goals", "Keep it under {max_words} words.\n\n## Goals"
+    )
+    report.write_text(text, encoding="utf-8")
+    app.apply_folder_changes(FolderChanges(frozenset(), frozenset({REPORT}), frozenset()))
+    await settle(pilot)
+    app.query_one("#preview-tabs", TabbedContent).active = "tab-changes"
+    await settle(pilot)
+
+
 async def _traffic(pilot: Pilot[None]) -> None:
     await send_traffic(pilot)
 
@@ -157,6 +186,7 @@ SCENES = {
         Scene("browser-missing-variable", (100, 30), (_report_missing,)),
         Scene("browser-broken-file", (100, 30), (_broken,)),
         Scene("browser-malformed-diagnostics", (100, 30), (_malformed, _diagnostics_tab)),
+        Scene("browser-reloaded-diff", (100, 30), (_edited_on_disk,), writable=True),
         Scene("help", (80, 24), (), ("question_mark",)),
         Scene("traffic-80x24", (80, 24), (_traffic,)),
         Scene("small-40x12", (40, 12), (_traffic,)),

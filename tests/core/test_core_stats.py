@@ -310,7 +310,6 @@ class TestListeners:
         loader.load_component("a.md")
         kinds = [(e.kind, e.reason) for e in events]
         assert ("invalidate", "file changed") in kinds
-        assert ("file_changed", "file changed") in kinds
         assert kinds.count(("put", "request")) == 2
 
     def test_failing_listener_does_not_break_the_cache(

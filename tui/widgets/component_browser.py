@@ -10,15 +10,19 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from tui.render_result import RenderResult
+from tui.render_result import RenderResult, rendered_diff
 from tui.widgets.component_tree import ComponentTree
 from tui.widgets.render_preview import RenderPreview
 from tui.widgets.variable_form import VariableForm
+from tui.widgets.varset_bar import VarSetBar
 
 
-def status_text(result: RenderResult) -> Text:
+def status_text(result: RenderResult, *, reload: bool = False) -> Text:
     """One line: hit or miss, time, problems, then the path (cropped first when narrow)."""
     text = Text(no_wrap=True, overflow="ellipsis")
+    if reload:
+        text.append(" RELOADED ", "bold black on cyan")
+        text.append(" ")
     if result.error:
         text.append(" ERROR ", "bold white on red")
         text.append(f"  {result.path}")
@@ -41,20 +45,31 @@ def status_text(result: RenderResult) -> Text:
 
 
 class ComponentBrowser(Horizontal):
-    """Tree on the left; variables, status and preview on the right."""
+    """Tree on the left; variable set, variables, status and preview on the right."""
 
     class RenderRequested(Message):
-        """Render ``path`` with ``context`` through the cached loader."""
+        """Render ``path`` with what was ``typed``, filling the rest from ``defaults``."""
 
-        def __init__(self, path: str, context: dict[str, str]) -> None:
+        def __init__(
+            self, path: str, typed: dict[str, str], defaults: dict[str, str], reload: bool
+        ) -> None:
             super().__init__()
             self.path = path
-            self.context = context
+            self.typed = typed
+            self.defaults = defaults
+            self.reload = reload
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.defaults: dict[str, str] = {}
+        """Values of the chosen variable set."""
+        self._last_content: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield ComponentTree(id="component-tree")
         with Vertical(id="browser-main"):
             yield Static(Text("No component open", "dim"), id="browser-status")
+            yield VarSetBar(id="varset-bar")
             yield VariableForm(id="variable-form")
             yield RenderPreview(id="render-preview")
 
@@ -62,6 +77,11 @@ class ComponentBrowser(Horizontal):
     def current_path(self) -> str | None:
         """The open component."""
         return self.query_one(VariableForm).path
+
+    @property
+    def listed_paths(self) -> tuple[str, ...]:
+        """The components the tree lists."""
+        return self.query_one(ComponentTree).paths
 
     def set_paths(self, paths: Iterable[str]) -> None:
         """The components to list."""
@@ -71,18 +91,39 @@ class ComponentBrowser(Horizontal):
         event.stop()
         self.open(event.path)
 
-    def open(self, path: str) -> None:
-        """Open ``path``: ask for a render with its remembered values."""
+    def open(self, path: str, *, reload: bool = False) -> None:
+        """Open (or, after a change on disk, reload) ``path`` with its remembered values."""
         form = self.query_one(VariableForm)
-        self.post_message(self.RenderRequested(path, form.values_for(path)))
+        self.post_message(self.RenderRequested(path, form.typed_for(path), self.defaults, reload))
+
+    def use_defaults(self, values: dict[str, str]) -> None:
+        """Fill the form from a variable set: its values replace what was typed for them."""
+        self.defaults = dict(values)
+        path = self.current_path
+        if path is not None:
+            self.query_one(VariableForm).forget(path, values)
+            self.open(path)
 
     def on_variable_form_context_changed(self, event: VariableForm.ContextChanged) -> None:
         event.stop()
-        self.post_message(self.RenderRequested(event.path, event.context))
+        self.post_message(self.RenderRequested(event.path, event.context, self.defaults, False))
 
-    async def show(self, result: RenderResult) -> None:
-        """Show a finished render."""
+    async def show(self, result: RenderResult, *, reload: bool = False) -> None:
+        """Show a finished render; after a reload, also what changed in the output."""
         names = result.diagnostics.placeholders if result.diagnostics else ()
-        await self.query_one(VariableForm).show(result.path, names, readable=result.error is None)
-        self.query_one("#browser-status", Static).update(status_text(result))
-        self.query_one(RenderPreview).show(result)
+        await self.query_one(VariableForm).show(
+            result.path, names, dict(result.context), readable=result.error is None
+        )
+        self.query_one("#browser-status", Static).update(status_text(result, reload=reload))
+        preview = self.query_one(RenderPreview)
+        preview.show(result)
+        before = self._last_content.get(result.path)
+        after = result.content if result.content is not None else ""
+        if reload and before is not None:
+            preview.show_changes(rendered_diff(before, after))
+        elif not reload and result.path != self._shown_path:
+            preview.show_changes(None)
+        self._shown_path = result.path
+        self._last_content[result.path] = after
+
+    _shown_path: str | None = None

@@ -25,6 +25,11 @@ class ComponentTree(Tree[str]):
         self.guide_depth = 2
         self._paths: tuple[str, ...] = ()
 
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The listed component paths, sorted."""
+        return self._paths
+
     def set_paths(self, paths: Iterable[str]) -> None:
         """Show ``paths`` (POSIX, relative); keeps the tree as is when nothing changed."""
         new = tuple(sorted(paths))

@@ -84,6 +84,32 @@ INTRO = Text.assemble(
 )
 
 
+NO_CHANGES = Text(
+    "When the open component changes on disk, what changed in its rendered output shows here.",
+    "dim",
+)
+
+
+def changes_text(lines: list[str]) -> Text:
+    """A unified diff, coloured: additions green, removals red, hunks cyan."""
+    if not lines:
+        return Text("The file changed on disk, but its rendered output is the same.", "dim")
+    text = Text()
+    for line in lines:
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "cyan"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        else:
+            style = "dim"
+        text.append(line + "\n", style)
+    return text
+
+
 class RenderPreview(Vertical):
     """Tabs: Rendered, Template, Diagnostics."""
 
@@ -95,6 +121,8 @@ class RenderPreview(Vertical):
                 yield Static("", id="template-body", classes="preview-body")
             with TabPane("Diagnostics", id="tab-diagnostics"), VerticalScroll():
                 yield Static("", id="diagnostics-body", classes="preview-body")
+            with TabPane("Changes", id="tab-changes"), VerticalScroll():
+                yield Static(NO_CHANGES, id="changes-body", classes="preview-body")
 
     def show(self, result: RenderResult) -> None:
         """Fill the three tabs from ``result``."""
@@ -115,3 +143,16 @@ class RenderPreview(Vertical):
         )
         tabs = self.query_one(TabbedContent)
         tabs.get_tab("tab-diagnostics").label = label  # type: ignore[assignment]
+
+    def show_changes(self, lines: list[str] | None) -> None:
+        """Show the diff of the last change on disk (None: no change seen yet)."""
+        body = self.query_one("#changes-body", Static)
+        tab = self.query_one(TabbedContent).get_tab("tab-changes")
+        if lines is None:
+            body.update(NO_CHANGES)
+            tab.label = "Changes"  # type: ignore[assignment]
+            return
+        added = sum(1 for x in lines if x.startswith("+") and not x.startswith("+++"))
+        removed = sum(1 for x in lines if x.startswith("-") and not x.startswith("---"))
+        body.update(changes_text(lines))
+        tab.label = f"Changes (+{added} −{removed})"  # type: ignore[assignment]

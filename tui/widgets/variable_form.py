@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -35,13 +37,32 @@ class VariableForm(VerticalScroll):
             classes="form-hint",
         )
 
-    def values_for(self, path: str) -> dict[str, str]:
-        """Remembered values for ``path`` (empty ones left out)."""
+    def typed_for(self, path: str) -> dict[str, str]:
+        """Values typed for ``path`` (empty ones left out)."""
         return {k: v for k, v in self._values.get(path, {}).items() if v}
 
-    async def show(self, path: str, names: tuple[str, ...], *, readable: bool = True) -> None:
-        """Build inputs for ``names`` unless the form already shows exactly those."""
+    def forget(self, path: str, names: Iterable[str]) -> None:
+        """Drop typed values of ``names`` for ``path`` (a variable set now provides them)."""
+        typed = self._values.get(path, {})
+        for name in names:
+            typed.pop(name, None)
+
+    async def show(
+        self,
+        path: str,
+        names: tuple[str, ...],
+        values: dict[str, str] | None = None,
+        *,
+        readable: bool = True,
+    ) -> None:
+        """Show inputs for ``names`` holding ``values``; rebuilt only when the names change."""
+        values = values or {}
         if path == self.path and names == self.names and readable:
+            for name in names:
+                box = self.query_one(f"#var-{name}", Input)
+                if box.value != values.get(name, "") and not box.has_focus:
+                    with box.prevent(Input.Changed):
+                        box.value = values.get(name, "")
             return
         self.path, self.names = path, names
         await self.remove_children()
@@ -51,7 +72,7 @@ class VariableForm(VerticalScroll):
         if not names:
             await self.mount(Static("This component has no {placeholders}.", classes="form-hint"))
             return
-        remembered = self._values.get(path, {})
+        remembered = {**values, **self.typed_for(path)}
         rows = [
             Horizontal(
                 Label(name, classes="var-name"),
@@ -82,4 +103,4 @@ class VariableForm(VerticalScroll):
         if problem is not None:
             return
         self._values.setdefault(self.path, {})[name] = event.value
-        self.post_message(self.ContextChanged(self.path, self.values_for(self.path)))
+        self.post_message(self.ContextChanged(self.path, self.typed_for(self.path)))
