@@ -84,7 +84,5 @@ def render_component(
 
 def rendered_diff(before: str, after: str) -> list[str]:
     """Unified diff lines of a component's rendered output before and after a change."""
-    lines = difflib.unified_diff(
-        before.splitlines(), after.splitlines(), "before", "now", n=2
-    )
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), "before", "now", n=2)
     return [line.rstrip("\n") for line in lines]
