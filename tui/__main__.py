@@ -18,6 +18,12 @@ Watch a prompt-component cache live and debug component templates.
   promptcache              the bundled sample components
   promptcache PATH         your own component folder
   promptcache demo [PATH]  with synthetic traffic already running
+
+Commands for scripts and CI (promptcache COMMAND --help for their options):
+
+  promptcache render PATH  print one component rendered with its variables
+  promptcache check [DIR]  list every component's placeholders and problems
+  promptcache stats [DIR]  replay a workload or a trace through the cache
 """
 
 
@@ -111,6 +117,10 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``promptcache`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in ("render", "check", "stats"):
+        from tui.commands import main as run_command
+
+        return run_command(args_list)
     demo = bool(args_list) and args_list[0] == "demo"
     if demo:
         args_list = args_list[1:]

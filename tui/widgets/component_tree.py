@@ -8,6 +8,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+EXPAND_UP_TO = 400
+"""Folders start open when the tree lists at most this many files."""
+
 
 class ComponentTree(Tree[str]):
     """Folders and component files; selecting a file posts ``ComponentChosen``."""
@@ -24,6 +27,9 @@ class ComponentTree(Tree[str]):
         self.show_root = False
         self.guide_depth = 2
         self._paths: tuple[str, ...] = ()
+        self._folders: dict[str, TreeNode[str]] = {"": self.root}
+        self._leaves: dict[str, TreeNode[str]] = {}
+        self._expand = True
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -31,22 +37,44 @@ class ComponentTree(Tree[str]):
         return self._paths
 
     def set_paths(self, paths: Iterable[str]) -> None:
-        """Show ``paths`` (POSIX, relative); keeps the tree as is when nothing changed."""
+        """Show ``paths`` (POSIX, relative). A few changes are applied node by node, so a
+        folder of thousands of files is not rebuilt when one file comes or goes."""
         new = tuple(sorted(paths))
         if new == self._paths:
             return
+        old = set(self._paths)
+        wanted = set(new)
+        added, removed = wanted - old, old - wanted
         self._paths = new
+        if not old or len(added) + len(removed) > 200:
+            self._rebuild(new)
+            return
+        for path in removed:
+            node = self._leaves.pop(path, None)
+            if node is not None:
+                node.remove()
+        for path in sorted(added):
+            self._add_leaf(path)
+
+    def _rebuild(self, paths: tuple[str, ...]) -> None:
+        # Textual's Tree measures every visible line whenever it changes: open folders
+        # only while that stays cheap.
+        self._expand = len(paths) <= EXPAND_UP_TO
         self.clear()
-        folders: dict[str, TreeNode[str]] = {"": self.root}
-        for path in new:
-            parts = path.split("/")
-            for depth in range(1, len(parts)):
-                key = "/".join(parts[:depth])
-                if key not in folders:
-                    parent = folders["/".join(parts[: depth - 1])]
-                    folders[key] = parent.add(parts[depth - 1] + "/", expand=True)
-            folders["/".join(parts[:-1])].add_leaf(parts[-1], data=path)
+        self._folders = {"": self.root}
+        self._leaves = {}
+        for path in paths:
+            self._add_leaf(path)
         self.root.expand()
+
+    def _add_leaf(self, path: str) -> None:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            key = "/".join(parts[:depth])
+            if key not in self._folders:
+                parent = self._folders["/".join(parts[: depth - 1])]
+                self._folders[key] = parent.add(parts[depth - 1] + "/", expand=self._expand)
+        self._leaves[path] = self._folders["/".join(parts[:-1])].add_leaf(parts[-1], data=path)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
         event.stop()
