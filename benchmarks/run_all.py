@@ -11,7 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ("cache_throughput", "loader_hit", "memory_accounting")
+BENCHMARKS = (
+    "cache_throughput",
+    "loader_hit",
+    "memory_accounting",
+    "check_speed",
+    "tui_live",
+    "live_reload",
+)
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core import ComponentError
 from core.workloads import WORKLOADS
+from tui.commands import positive_float, positive_int
 
 SAMPLE_LIBRARY = Path(__file__).resolve().parent / "sample_library"
 
@@ -27,26 +28,6 @@ Commands for scripts and CI (promptcache COMMAND --help for their options):
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
 def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
     """The command-line options of the app."""
     parser = argparse.ArgumentParser(
@@ -61,14 +42,14 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-size",
-        type=_positive_int,
+        type=positive_int,
         default=100,
         metavar="N",
         help="most entries the cache keeps (default: 100)",
     )
     parser.add_argument(
         "--max-memory-mb",
-        type=_positive_float,
+        type=positive_float,
         default=50.0,
         metavar="MIB",
         help="memory budget in MiB (default: 50)",
@@ -82,7 +63,7 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--refresh",
-        type=_positive_float,
+        type=positive_float,
         default=0.5,
         metavar="SECONDS",
         help="how often the panels refresh (default: 0.5)",
@@ -100,14 +81,14 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--rate",
-        type=_positive_int,
+        type=positive_int,
         default=2000,
         metavar="N",
         help="requests per second (default: 2000)",
     )
     demo.add_argument(
         "--skew",
-        type=_positive_float,
+        type=positive_float,
         default=1.1,
         help="Zipf skew; higher is more concentrated (default: 1.1)",
     )

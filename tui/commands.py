@@ -51,7 +51,8 @@ class UsageError(Exception):
 # ---------------------------------------------------------------------- argument types
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -61,7 +62,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above 0."""
     try:
         value = float(text)
     except ValueError:
@@ -200,29 +202,29 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
     source.add_argument("--trace", type=Path, metavar="FILE", help="a trace file to replay")
     synthetic = stats.add_argument_group("synthetic workload (--workload)")
     synthetic.add_argument(
-        "--requests", type=_positive_int, metavar="N", help="requests to send (default: 20000)"
+        "--requests", type=positive_int, metavar="N", help="requests to send (default: 20000)"
     )
     synthetic.add_argument(
         "--skew", type=_non_negative_float, help="Zipf skew, higher is more concentrated (1.1)"
     )
     synthetic.add_argument(
-        "--variants", type=_positive_int, metavar="N", help="contexts per component (6)"
+        "--variants", type=positive_int, metavar="N", help="contexts per component (6)"
     )
     synthetic.add_argument("--seed", type=_whole_number, metavar="N", help="random seed (7)")
     stats.add_argument(
         "--phase",
-        type=_positive_int,
+        type=positive_int,
         default=5000,
         metavar="N",
         help="requests per phase for per-phase hit ratios; the shifting workload moves its "
         "popular components at every phase (default: 5000)",
     )
     stats.add_argument(
-        "--max-size", type=_positive_int, default=100, metavar="N", help="most entries (100)"
+        "--max-size", type=positive_int, default=100, metavar="N", help="most entries (100)"
     )
     stats.add_argument(
         "--max-memory-mb",
-        type=_positive_float,
+        type=positive_float,
         default=50.0,
         metavar="MIB",
         help="memory budget in MiB (50)",

@@ -23,6 +23,7 @@ KEYS = (
     ("w", "warm up: load every component in the folder"),
     ("L", "change the cache limits"),
     ("e", "export stats and snapshots (JSON and CSV)"),
+    ("ctrl+s", "save the variable form into a variable set"),
     ("/", "filter the LRU table (LRU tab)"),
     ("s", "sort the LRU table: recency → hits → size → idle"),
     ("x", "evict the selected entry (LRU tab)"),
@@ -35,8 +36,9 @@ PANELS = (
     ("Hit ratio", "lifetime and over the last seconds; bars turn red under the target (┈)."),
     ("Memory", "what the entries really retain against the budget; entries against the limit."),
     ("LRU order", "most recently used first; ⏏ marks the entry evicted next."),
-    ("Components", "pick a file, fill its {variables}: HIT or MISS says whether the cache "
-     "served the render; missing variables are highlighted."),
+    ("Components", "pick a file, fill its {variables} (or pick a variable set): HIT or "
+     "MISS says whether the cache served the render; missing variables are highlighted; "
+     "Changes shows what an edit on disk changed."),
     ("Monitor", "health against the targets, trend, advice, and recent evictions, "
      "invalidations and load errors."),
 )  # fmt: skip

@@ -1,0 +1,329 @@
+"""Check every component of a folder: placeholders, encoding, size and template problems.
+
+The checks mirror what ``CachedComponentLoader`` refuses (errors) and what makes a
+rendering come out wrong (warnings), so a folder that checks clean loads clean:
+
+- errors: unreadable, not UTF-8, too large, malformed placeholders (``{name``,
+  ``{ name }``), a symlink that leads out of the folder, a broken variable-set file;
+- warnings: an empty component, a placeholder that no variable set defines (only when
+  the folder has a variable-set file).
+
+No UI here; the ``promptcache check`` command prints the report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .cache import MIB
+from .errors import ComponentError, ComponentNotFoundError
+from .paths import resolve_inside
+from .template import PLACEHOLDER, find_malformed
+from .varsets import VARS_FILE, VariableSetsError, read_variable_sets
+
+Severity = Literal["error", "warning"]
+
+UNREADABLE = "unreadable"
+NOT_UTF8 = "not_utf8"
+TOO_LARGE = "too_large"
+MALFORMED = "malformed_placeholder"
+OUTSIDE = "outside_folder"
+BAD_VARS_FILE = "bad_vars_file"
+EMPTY = "empty"
+UNDEFINED = "undefined_variable"
+
+ERROR_KINDS = frozenset({UNREADABLE, NOT_UTF8, TOO_LARGE, MALFORMED, OUTSIDE, BAD_VARS_FILE})
+WARNING_KINDS = frozenset({EMPTY, UNDEFINED})
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a component; ``line`` is 1-based when the problem has one."""
+
+    severity: Severity
+    kind: str
+    message: str
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as JSON-ready data (``line`` only when known)."""
+        data: dict[str, Any] = {
+            "severity": self.severity,
+            "kind": self.kind,
+            "message": self.message,
+        }
+        if self.line is not None:
+            data["line"] = self.line
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentCheck:
+    """A component's placeholders (in order of first use) and its problems."""
+
+    path: str
+    placeholders: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def errors(self) -> int:
+        """How many problems are errors."""
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        """How many problems are warnings."""
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The component as JSON-ready data."""
+        return {
+            "path": self.path,
+            "placeholders": list(self.placeholders),
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """Every component of ``folder``, sorted by path, with its problems."""
+
+    folder: str
+    components: tuple[ComponentCheck, ...]
+    vars_file: str | None = None
+    """The variable-set file undefined placeholders were checked against, if any."""
+
+    @property
+    def errors(self) -> int:
+        """Errors over all components."""
+        return sum(c.errors for c in self.components)
+
+    @property
+    def warnings(self) -> int:
+        """Warnings over all components."""
+        return sum(c.warnings for c in self.components)
+
+    def failed(self, strict: bool = False) -> bool:
+        """True when there is an error (or, with ``strict``, a warning)."""
+        return self.errors > 0 or (strict and self.warnings > 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"folder", "components": [...], "errors", "warnings"}``, ready for JSON."""
+        return {
+            "folder": self.folder,
+            "components": [c.to_dict() for c in self.components],
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+# ---------------------------------------------------------------------- one component
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def check_text(
+    path: str, data: bytes, defined: Collection[str] | None = None, *, max_bytes: int = MIB
+) -> ComponentCheck:
+    """Check one component's bytes. ``defined``: names the variable sets define (None: skip).
+
+    ``data`` may hold up to ``max_bytes + 1`` bytes; more than ``max_bytes`` is too large.
+    """
+    if len(data) > max_bytes:
+        return ComponentCheck(
+            path,
+            problems=(
+                Problem(
+                    "error",
+                    TOO_LARGE,
+                    f"over the {max_bytes:,}-byte limit for one component",
+                ),
+            ),
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return ComponentCheck(
+            path,
+            problems=(
+                Problem(
+                    "error",
+                    NOT_UTF8,
+                    f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                    line,
+                ),
+            ),
+        )
+    if "{" not in text:  # the common fast path: nothing to parse
+        if text.strip():
+            return ComponentCheck(path)
+        return ComponentCheck(path, problems=(Problem("warning", EMPTY, "empty component"),))
+    names = tuple(dict.fromkeys(PLACEHOLDER.findall(text)))
+    problems = [
+        Problem("error", MALFORMED, f"malformed placeholder {m.text!r}: {m.problem}", m.line)
+        for m in find_malformed(text)
+    ]
+    if defined is not None:
+        for name in names:
+            if name not in defined:
+                where = _line_at(text, text.find("{" + name + "}"))
+                problems.append(
+                    Problem(
+                        "warning",
+                        UNDEFINED,
+                        f"{{{name}}} is defined in no variable set",
+                        where,
+                    )
+                )
+    problems.sort(key=lambda p: (p.line or 0, p.severity != "error"))
+    return ComponentCheck(path, names, tuple(problems))
+
+
+def _read_bytes(full: str, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the file, read through one descriptor."""
+    fd = os.open(full, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        data = os.read(fd, limit)
+        while data and len(data) < limit:
+            more = os.read(fd, limit - len(data))
+            if not more:
+                break
+            data += more
+        return data
+    finally:
+        os.close(fd)
+
+
+def _check_file(
+    base: Path,
+    rel: str,
+    full: str,
+    symlink: bool,
+    defined: Collection[str] | None,
+    max_bytes: int,
+) -> ComponentCheck:
+    if symlink:
+        try:
+            resolve_inside(base, rel)
+        except ComponentError as exc:
+            reason = str(exc).removeprefix(f"{rel}: ")
+            return ComponentCheck(rel, problems=(Problem("error", OUTSIDE, reason),))
+    try:
+        data = _read_bytes(full, max_bytes + 1)
+    except OSError as exc:
+        why = exc.strerror or exc.__class__.__name__
+        return ComponentCheck(rel, problems=(Problem("error", UNREADABLE, f"cannot read ({why})"),))
+    return check_text(rel, data, defined, max_bytes=max_bytes)
+
+
+# ---------------------------------------------------------------------- the folder
+
+
+def _walk(base: str) -> tuple[list[tuple[str, str, bool]], list[ComponentCheck]]:
+    """Component files as (relative POSIX path, full path, is a symlink), and unreadable dirs.
+
+    The same files as ``core.paths.list_components``: hidden names skipped, regular files
+    (symlinks followed), symlinked folders not entered.
+    """
+    files: list[tuple[str, str, bool]] = []
+    broken: list[ComponentCheck] = []
+    stack = [("", base)]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith("."):
+                        continue
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append((f"{prefix}{name}/", entry.path))
+                        elif entry.is_file():
+                            files.append((prefix + name, entry.path, entry.is_symlink()))
+                    except OSError:  # pragma: no cover - vanished while listing
+                        continue
+        except OSError as exc:
+            if not prefix:
+                raise ComponentError(
+                    f"{base}: cannot list the folder ({exc.strerror})", base
+                ) from None
+            why = exc.strerror or exc.__class__.__name__
+            broken.append(
+                ComponentCheck(
+                    prefix.rstrip("/"),
+                    problems=(Problem("error", UNREADABLE, f"cannot list the folder ({why})"),),
+                )
+            )
+    files.sort()
+    return files, broken
+
+
+_LINE_OF_ERROR = re.compile(r":(\d+): ")
+
+
+def _vars_file_problem(path: Path, exc: VariableSetsError) -> ComponentCheck:
+    message = str(exc)
+    line: int | None = None
+    rest = message.removeprefix(f"{path}")
+    match = _LINE_OF_ERROR.match(rest)
+    if match:
+        line = int(match.group(1))
+        rest = rest[match.end() :]
+    else:
+        rest = rest.removeprefix(": ")
+    return ComponentCheck(VARS_FILE, problems=(Problem("error", BAD_VARS_FILE, rest, line),))
+
+
+def check_folder(
+    folder: str | os.PathLike[str],
+    *,
+    variable_sets: Mapping[str, Mapping[str, str]] | None = None,
+    max_component_bytes: int = MIB,
+) -> CheckReport:
+    """Check every component under ``folder`` (sorted by path).
+
+    ``variable_sets``: the sets placeholders are checked against; when None, the folder's
+    ``.promptcache-vars.toml`` is read if it exists (a broken one is reported as an error)
+    and undefined placeholders are not checked when there is none.
+
+    Raises ``ComponentNotFoundError`` when ``folder`` is not an existing folder.
+    """
+    base = Path(folder)
+    if not base.is_dir():
+        what = "is not a folder" if base.exists() else "component folder does not exist"
+        raise ComponentNotFoundError(f"{base}: {what}", str(base))
+    resolved = base.resolve()
+    extra: list[ComponentCheck] = []
+    vars_file: str | None = None
+    defined: frozenset[str] | None = None
+    if variable_sets is not None:
+        defined = frozenset(name for values in variable_sets.values() for name in values)
+    else:
+        vars_path = resolved / VARS_FILE
+        if vars_path.exists():
+            vars_file = str(vars_path)
+            try:
+                sets = read_variable_sets(vars_path)
+            except VariableSetsError as exc:
+                extra.append(_vars_file_problem(vars_path, exc))
+            else:
+                defined = frozenset(name for values in sets.values() for name in values)
+    files, broken = _walk(str(resolved))
+    checks = [
+        _check_file(resolved, rel, full, symlink, defined, max_component_bytes)
+        for rel, full, symlink in files
+    ]
+    if broken or extra:
+        checks.extend(broken)
+        checks.extend(extra)
+        checks.sort(key=lambda c: c.path)
+    return CheckReport(str(resolved), tuple(checks), vars_file)
