@@ -25,6 +25,11 @@ Commands for scripts and CI (promptcache COMMAND --help for their options):
   promptcache render PATH  print one component rendered with its variables
   promptcache check [DIR]  list every component's placeholders and problems
   promptcache stats [DIR]  replay a workload or a trace through the cache
+
+A running application's cache, and the app in a browser:
+
+  promptcache attach ADDRESS   live panels for a cache served by core.serve_stats
+  promptcache serve [PATH]     this app over HTTP on localhost (textual-serve)
 """
 
 
@@ -102,6 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.commands import main as run_command
 
         return run_command(args_list)
+    if args_list and args_list[0] in ("attach", "serve"):
+        from tui import remote_commands
+
+        run = remote_commands.attach if args_list[0] == "attach" else remote_commands.serve
+        return run(args_list[1:])
     demo = bool(args_list) and args_list[0] == "demo"
     if demo:
         args_list = args_list[1:]

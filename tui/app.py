@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
-from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Input, ProgressBar, TabbedContent, TabPane
 
 from core import (
     MIB,
@@ -29,47 +27,19 @@ from core import (
 from core.export import export_stats
 from core.varsets import VARS_FILE, VariableSetsError, read_variable_sets, save_variable_set
 from tui.folder_watcher import FolderChanges, FolderWatcher
+from tui.inspector import AppState, InspectorApp, TableQuery, filter_and_sort
 from tui.render_result import RenderResult, render_component
-from tui.traffic import TrafficRunner, TrafficSettings, TrafficStatus
+from tui.traffic import TrafficRunner, TrafficSettings
 from tui.widgets.component_browser import ComponentBrowser
-from tui.widgets.help_screen import HelpScreen
 from tui.widgets.hit_ratio import HitRatioPanel
 from tui.widgets.limits_screen import Limits, LimitsScreen
 from tui.widgets.lru_panel import LRUPanel
-from tui.widgets.lru_table import LRUTable, TableWindow
-from tui.widgets.memory_gauge import MemoryGauge
+from tui.widgets.lru_table import TableWindow
 from tui.widgets.monitor_panel import MonitorPanel
 from tui.widgets.save_set_screen import SaveSetScreen
-from tui.widgets.status_bar import StatusBar
+from tui.widgets.status_bar import status_line
 from tui.widgets.variable_form import VariableForm
 from tui.widgets.varset_bar import VarSetBar
-
-MIN_WIDTH, MIN_HEIGHT = 40, 12
-COMPACT_WIDTH, COMPACT_HEIGHT = 80, 24
-
-
-@dataclass(frozen=True, slots=True)
-class TableQuery:
-    """Which rows the LRU table wants."""
-
-    offset: int
-    limit: int
-    sort: str
-    filter: str
-
-
-@dataclass(frozen=True, slots=True)
-class AppState:
-    """Everything the panels show, collected off the UI thread."""
-
-    cache: CacheSnapshot
-    table: TableWindow
-    monitor_snapshot: dict[str, Any] | None
-    trends: dict[str, Any]
-    notable_events: tuple[CacheEvent, ...]
-    evictions: tuple[CacheEvent, ...]
-    events_version: tuple[int, int]
-    traffic: TrafficStatus | None
 
 
 def table_window(cache: ComponentCache, snapshot: CacheSnapshot, query: TableQuery) -> TableWindow:
@@ -86,30 +56,17 @@ def table_window(cache: ComponentCache, snapshot: CacheSnapshot, query: TableQue
             "",
             victim_key,
         )
-    rows = list(cache.entries())
-    if query.filter:
-        needle = query.filter.lower()
-        rows = [r for r in rows if needle in r.path.lower() or needle in r.context_label.lower()]
-    if query.sort == "hits":
-        rows.sort(key=lambda r: -r.hits)
-    elif query.sort == "size":
-        rows.sort(key=lambda r: -r.size_bytes)
-    elif query.sort == "idle":
-        rows.sort(key=lambda r: r.last_accessed)
+    rows = filter_and_sort(list(cache.entries()), query)
     window = tuple(rows[query.offset : query.offset + query.limit])
     return TableWindow(
         window, query.offset, len(rows), snapshot.timestamp, query.sort, query.filter, victim_key
     )
 
 
-class PromptCacheApp(App[None]):
+class PromptCacheApp(InspectorApp):
     """Live panels over a ComponentCache, and a browser for the components it caches."""
 
-    CSS_PATH = "app.tcss"
-    TITLE = "promptcache"
-    COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help"),
         Binding("d", "toggle_demo", "Demo"),
         # Priority, or the tree would take space; check_action lets Inputs keep it.
         Binding("space", "pause", "Pause", priority=True),
@@ -125,10 +82,11 @@ class PromptCacheApp(App[None]):
         Binding("left_square_bracket", "skew(-0.1)", "Less skew", show=False),
         Binding("right_square_bracket", "skew(0.1)", "More skew", show=False),
         Binding("1", "tab('tab-components')", "Components", show=False),
-        Binding("2", "tab('tab-lru')", "LRU", show=False),
-        Binding("3", "tab('tab-monitor')", "Monitor", show=False),
-        Binding("q", "quit", "Quit"),
     ]
+    FOCUS_ON_TAB: ClassVar[dict[str, str]] = {
+        "tab-components": "#component-tree",
+        "tab-lru": "#lru-table",
+    }
 
     def __init__(
         self,
@@ -144,14 +102,12 @@ class PromptCacheApp(App[None]):
         folder_label: str | None = None,
         watch_folder: bool = True,
     ) -> None:
-        super().__init__()
+        super().__init__(refresh_s=refresh_s, live=live)
         self.loader = loader
         self.cache: ComponentCache = loader.cache
         self.monitor = monitor or CachePerformanceMonitor(self.cache, clock=self.cache.clock)
-        self.refresh_s = refresh_s
         self.export_dir = export_dir or Path.cwd()
         self.monitor_interval_s = monitor_interval_s
-        self.live = live
         # Two logs, so that a flood of evictions never pushes out a load error.
         self.notable_log = EventLog(
             maxlen=100, kinds=frozenset({"invalidate", "clear", "load_error", "file_changed"})
@@ -163,13 +119,9 @@ class PromptCacheApp(App[None]):
         )
         self.traffic = TrafficRunner(loader, traffic)
         self._start_demo = demo
-        self._poll_timer: Timer | None = None
-        self._polling = False
-        self._poll_again = False
         self._last_monitor_at = float("-inf")
         self._last_monitor: dict[str, Any] | None = None
         self._folder = folder_label or _home_relative(loader.base_path)
-        self._compact = False
         self.vars_file = loader.base_path / VARS_FILE
         self.var_sets: dict[str, dict[str, str]] = {}
         self._watcher = (
@@ -181,10 +133,7 @@ class PromptCacheApp(App[None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="top-row"):
-            yield HitRatioPanel(id="hit-ratio")
-            yield MemoryGauge(id="memory-gauge")
-        yield StatusBar(id="status-bar")
+        yield from self.compose_top()
         with TabbedContent(id="tabs"):
             with TabPane("1 Components", id="tab-components"):
                 yield ComponentBrowser(id="browser")
@@ -193,11 +142,7 @@ class PromptCacheApp(App[None]):
             with TabPane("3 Monitor", id="tab-monitor"):
                 yield MonitorPanel(id="monitor-panel")
         yield ProgressBar(id="warmup-progress", show_eta=False)
-        yield Static(
-            f"Terminal too small: promptcache needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
-            id="too-small",
-        )
-        yield Footer(compact=True)
+        yield from self.compose_bottom()
 
     def on_mount(self) -> None:
         self.sub_title = self._folder
@@ -214,20 +159,6 @@ class PromptCacheApp(App[None]):
         if self.live:
             self._schedule_poll()
 
-    def on_resize(self) -> None:
-        self._apply_layout_classes()
-
-    def _apply_layout_classes(self) -> None:
-        width, height = self.size
-        compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
-        main = self.screen_stack[0]
-        main.set_class(compact, "-compact")
-        main.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
-        if compact != self._compact:
-            self._compact = compact
-            if self.is_mounted(self.query_one(StatusBar)):
-                self.refresh_now()
-
     def on_unmount(self) -> None:
         if self._watcher is not None:
             self._watcher.stop()
@@ -237,11 +168,8 @@ class PromptCacheApp(App[None]):
 
     # ------------------------------------------------------------------ polling
 
-    def _table_query(self) -> TableQuery:
-        table = self.query_one(LRUTable)
-        panel = self.query_one(LRUPanel)
-        offset, limit = table.wanted_window()
-        return TableQuery(offset, limit, panel.sort, panel.filter_text)
+    def status_line(self, state: AppState, summary: CacheSnapshot | None) -> Text:
+        return status_line(state.traffic, self.loader.watch_mode, self._folder, summary)
 
     def collect(self, query: TableQuery) -> AppState:
         """Take every snapshot the panels need (safe to call from a worker thread)."""
@@ -262,94 +190,6 @@ class PromptCacheApp(App[None]):
             (self.notable_log.version, self.eviction_log.version),
             self.traffic.status() if self.traffic.running else None,
         )
-
-    def apply(self, state: AppState) -> None:
-        """Show ``state``; each panel skips work when its part did not change."""
-        with self.batch_update():
-            self.query_one(HitRatioPanel).update_snapshot(state.cache)
-            self.query_one(MemoryGauge).update_snapshot(state.cache)
-            self.query_one(LRUPanel).show(state.table)
-            self.query_one(MonitorPanel).update_monitor(
-                state.cache,
-                state.monitor_snapshot,
-                state.trends,
-                state.notable_events,
-                state.evictions,
-                state.events_version,
-            )
-            self.query_one(StatusBar).show(
-                state.traffic,
-                self.loader.watch_mode,
-                self._folder,
-                state.cache if self._compact else None,
-            )
-
-    def refresh_now(self, sync: bool = False) -> None:
-        """Fetch and show new state now (on this thread when ``sync``)."""
-        if sync:
-            if len(self.screen_stack) == 1:
-                self.apply(self.collect(self._table_query()))
-            return
-        if self._polling:
-            self._poll_again = True
-            return
-        self._poll()
-
-    def _schedule_poll(self) -> None:
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-        self._poll_timer = self.set_timer(self.refresh_s, self._poll)
-
-    def _poll(self) -> None:
-        if self._polling:
-            return
-        if not self.is_running or len(self.screen_stack) != 1:
-            # Shutting down, or a dialog is open: no UI work now, look again later.
-            if self.live and self.is_running:
-                self._schedule_poll()
-            return
-        self._polling = True
-        self._poll_worker(self._table_query())
-
-    @work(thread=True, group="poll", exit_on_error=False)
-    def _poll_worker(self, query: TableQuery) -> None:
-        try:
-            state = self.collect(query)
-        except Exception as exc:  # never let a poll kill the app; say what happened
-            self.call_from_thread(self.notify, f"refresh failed: {exc}", severity="error")
-            self.call_from_thread(self._poll_done)
-            return
-        self.call_from_thread(self._apply_and_continue, state)
-
-    def _apply_and_continue(self, state: AppState) -> None:
-        if len(self.screen_stack) == 1:
-            self.apply(state)
-        self._poll_done()
-
-    def _poll_done(self) -> None:
-        self._polling = False
-        if self._poll_again:
-            self._poll_again = False
-            self._poll()
-        elif self.live:
-            self._schedule_poll()
-
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.tabbed_content.id != "tabs":
-            return
-        targets = {"tab-components": "#component-tree", "tab-lru": "#lru-table"}
-        target = targets.get(event.pane.id or "")
-        if target:
-            self.query_one(target).focus()
-        self.refresh_now()
-
-    @on(LRUTable.WindowChanged)
-    def _table_window_changed(self) -> None:
-        self.refresh_now()
-
-    @on(LRUPanel.QueryChanged)
-    def _table_query_changed(self) -> None:
-        self.refresh_now()
 
     # ------------------------------------------------------------------ browser
 
@@ -469,12 +309,6 @@ class PromptCacheApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A space typed into a variable is a space, not "pause".
         return not (action == "pause" and isinstance(self.focused, Input))
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
-
-    def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
 
     def action_toggle_demo(self) -> None:
         if self.traffic.running:

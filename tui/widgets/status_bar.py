@@ -66,15 +66,8 @@ class StatusBar(Static):
         super().__init__("", id=id)
         self._last: str | None = None
 
-    def show(
-        self,
-        traffic: TrafficStatus | None,
-        watch_mode: str,
-        folder: str,
-        summary: CacheSnapshot | None = None,
-    ) -> None:
-        """Update from the latest traffic status (and cache numbers when compact)."""
-        line = status_line(traffic, watch_mode, folder, summary)
+    def show(self, line: Text) -> None:
+        """Show ``line`` (redrawn only when it changed)."""
         if line.markup != self._last:
             self._last = line.markup
             self.update(line)

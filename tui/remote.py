@@ -1,0 +1,190 @@
+"""A client for a running application's stats server (``core.server``), for ``attach``.
+
+It speaks protocol v1 (newline-delimited JSON, see docs/protocol.md) over a blocking
+socket and turns the server's answers back into the same immutable views the panels show
+for a local cache. No UI here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from core import CacheEvent, CacheSnapshot, EntryView
+
+PROTOCOL = 1
+MAX_LINE = 8 * 1024 * 1024
+
+
+class RemoteError(Exception):
+    """The server refused or failed; ``code`` is the protocol's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where the server listens."""
+
+    kind: str  # "unix" or "tcp"
+    path: str = ""
+    host: str = ""
+    port: int = 0
+
+    def __str__(self) -> str:
+        if self.kind == "unix":
+            return f"unix:{self.path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"tcp:{host}:{self.port}"
+
+
+def parse_address(text: str) -> Address:
+    """``unix:PATH`` or ``tcp:HOST:PORT`` (``tcp:[::1]:PORT``); ValueError says what is wrong."""
+    kind, _, rest = text.partition(":")
+    if kind == "unix" and rest:
+        return Address("unix", path=rest)
+    if kind == "tcp" and rest:
+        host, _, port = rest.rpartition(":")
+        host = host.strip("[]")
+        if host and port.isdigit() and 0 < int(port) < 65536:
+            return Address("tcp", host=host, port=int(port))
+    raise ValueError(f"{text!r} is not an address: use unix:PATH or tcp:HOST:PORT")
+
+
+def _context(value: Any) -> Hashable:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return frozenset((str(pair[0]), str(pair[1])) for pair in value)
+    return str(value)
+
+
+def entry_view(data: dict[str, Any]) -> EntryView:
+    """An entry as the server sends it, as the panels want it."""
+    return EntryView(
+        int(data["rank"]),
+        str(data["path"]),
+        _context(data.get("context")),
+        int(data["size_bytes"]),
+        int(data["hits"]),
+        float(data["created_at"]),
+        float(data["last_accessed"]),
+    )
+
+
+def snapshot_from(data: dict[str, Any], entries: tuple[EntryView, ...]) -> CacheSnapshot:
+    """The server's snapshot dict back into a ``CacheSnapshot``."""
+    fields = CacheSnapshot.__dataclass_fields__
+    values = {name: data[name] for name in fields if name in data and name != "entries"}
+    values["evictions"] = dict(values.get("evictions", {}))
+    return CacheSnapshot(**values, entries=entries)
+
+
+def event_from(data: dict[str, Any]) -> CacheEvent:
+    """An event as the server sends it (the context comes as a label)."""
+    return CacheEvent(
+        data["kind"],
+        str(data.get("path", "")),
+        str(data.get("context_label") or ""),
+        str(data.get("reason", "")),
+        int(data.get("size_bytes", 0)),
+        float(data.get("timestamp", 0.0)),
+    )
+
+
+class RemoteClient:
+    """One connection to a stats server. Not thread-safe: use it from one thread."""
+
+    def __init__(self, address: Address, token: str | None = None, timeout: float = 5.0) -> None:
+        self.address = address
+        self.token = token
+        self.timeout = timeout
+        self._sock: socket.socket | None = None
+        self._buffer = b""
+        self._ids = itertools.count(1)
+        self.hello: dict[str, Any] = {}
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open."""
+        return self._sock is not None
+
+    def connect(self) -> dict[str, Any]:
+        """Connect and say hello; returns the server's hello. Raises OSError or RemoteError."""
+        self.close()
+        if self.address.kind == "unix":
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            target: Any = self.address.path
+        else:
+            family = socket.AF_INET6 if ":" in self.address.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            target = (self.address.host, self.address.port)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(target)
+        except OSError:
+            sock.close()
+            raise
+        self._sock, self._buffer = sock, b""
+        try:
+            self.hello = self.call("hello", token=self.token or "", client="promptcache attach")
+        except BaseException:
+            self.close()
+            raise
+        if self.hello.get("protocol") != PROTOCOL:
+            self.close()
+            raise RemoteError(
+                "bad_version",
+                f"the server speaks protocol {self.hello.get('protocol')}, this app {PROTOCOL}",
+            )
+        return self.hello
+
+    def close(self) -> None:
+        """Close the connection (safe to call twice)."""
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            finally:
+                self._sock = None
+
+    def call(self, op: str, **params: Any) -> dict[str, Any]:
+        """Send one request and wait for its answer. Raises OSError or RemoteError."""
+        if self._sock is None:
+            raise ConnectionError("not connected")
+        request_id = next(self._ids)
+        line = json.dumps({"v": PROTOCOL, "id": request_id, "op": op, **params}) + "\n"
+        try:
+            self._sock.sendall(line.encode())
+            reply = json.loads(self._read_line())
+        except (OSError, ValueError):
+            self.close()
+            raise
+        if not isinstance(reply, dict):
+            self.close()
+            raise RemoteError("bad_reply", "the server sent something that is not an object")
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            code = str(error.get("code", "error"))
+            if code in ("bad_token", "bad_version", "hello_first", "too_long", "busy"):
+                self.close()
+            raise RemoteError(code, str(error.get("message", code)))
+        result = reply.get("result")
+        return result if isinstance(result, dict) else {"value": result}
+
+    def _read_line(self) -> bytes:
+        assert self._sock is not None
+        while b"\n" not in self._buffer:
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            self._buffer += chunk
+            if len(self._buffer) > MAX_LINE:
+                raise ConnectionError("the server sent a line that is too long")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
