@@ -37,6 +37,17 @@ class TestBrowser:
             assert "HIT" in text_of(app, "#browser-status")
             assert app.cache.get_stats()["hits"] >= 1
 
+    async def test_tab_goes_from_the_tree_to_the_variables(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await open_component(pilot, REPORT)
+            app.query_one("#component-tree").focus()
+            await pilot.press("tab", "tab")
+            assert app.focused is app.query_one("#var-project_name")
+            await pilot.press(*"Atlas")
+            await settle(pilot)
+            assert "**Atlas**" in text_of(app, "#rendered-body")
+
     async def test_missing_variables_stay_visible_and_are_counted(self) -> None:
         app = scene_app()
         async with app.run_test(size=SIZE) as pilot:

@@ -12,8 +12,11 @@ from textual.widgets import Input, Label, Static
 from tui.render_result import check_value
 
 
-class VariableForm(VerticalScroll):
-    """Context variables for the open component. Empty inputs count as not given."""
+class VariableForm(VerticalScroll, can_focus=False):
+    """Context variables for the open component. Empty inputs count as not given.
+
+    Not focusable itself, so that tab goes from the tree straight to the inputs.
+    """
 
     class ContextChanged(Message):
         """The usable values changed."""
