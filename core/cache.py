@@ -74,6 +74,13 @@ class CacheEntry:
     content_bytes: int = 0
 
 
+def _view(rank: int, e: CacheEntry) -> EntryView:
+    return EntryView(
+        rank, e.component_path, e.context, e.size_bytes, e.access_count, e.created_at,
+        e.last_accessed, dict(e.metadata),
+    )  # fmt: skip
+
+
 def _validate_limits(max_size: int, max_memory_mb: float) -> None:
     if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size < 1:
         raise ValueError(f"max_size must be a whole number of at least 1, not {max_size!r}")
@@ -465,19 +472,8 @@ class ComponentCache:
     def next_victim(self) -> EntryView | None:
         """The entry the policy would evict next (O(1) for LRU), or None when empty."""
         with self._lock:
-            e = self._store.victim()
-            if e is None:
-                return None
-            return EntryView(
-                self._size,
-                e.component_path,
-                e.context,
-                e.size_bytes,
-                e.access_count,
-                e.created_at,
-                e.last_accessed,
-                dict(e.metadata),
-            )
+            entry = self._store.victim()
+            return None if entry is None else _view(self._size, entry)
 
     def entries(self, limit: int | None = None, offset: int = 0) -> tuple[EntryView, ...]:
         """Entries from the most to the least protected (MRU to LRU); O(offset + limit)."""
@@ -485,21 +481,8 @@ class ComponentCache:
             return self._views(limit, offset)
 
     def _views(self, limit: int | None, offset: int) -> tuple[EntryView, ...]:
-        views = []
-        for rank, e in enumerate(self._store.ordered(limit, offset), start=offset + 1):
-            views.append(
-                EntryView(
-                    rank,
-                    e.component_path,
-                    e.context,
-                    e.size_bytes,
-                    e.access_count,
-                    e.created_at,
-                    e.last_accessed,
-                    dict(e.metadata),
-                )
-            )
-        return tuple(views)
+        ordered = self._store.ordered(limit, offset)
+        return tuple(_view(rank, e) for rank, e in enumerate(ordered, start=offset + 1))
 
     def _recent(self, now: float) -> tuple[float, int, float]:
         """Hit ratio, requests and span of the recent window (lock held)."""
