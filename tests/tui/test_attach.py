@@ -1,0 +1,208 @@
+"""promptcache attach against the example application, run as a real subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tui.attach_app import AttachApp
+from tui.remote import RemoteClient, parse_address
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "prompt_server.py"
+
+
+class ExampleApp:
+    """The example prompt server in a subprocess; ``start`` waits for its first line."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = args
+        self.process: subprocess.Popen[str] | None = None
+        self.lines: list[str] = []
+
+    def start(self) -> ExampleApp:
+        self.process = subprocess.Popen(
+            [sys.executable, str(EXAMPLE), *self.args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        assert first.startswith("serving stats on "), first + self.process.stderr.read()  # type: ignore[union-attr]
+        self.lines.append(first.strip())
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def run_example() -> Iterator[Callable[..., ExampleApp]]:
+    started: list[ExampleApp] = []
+
+    def start(*args: str) -> ExampleApp:
+        app = ExampleApp(*args).start()
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        app.stop()
+
+
+@pytest.fixture
+def socket_path(tmp_path: Path) -> str:
+    private = tmp_path / "run"
+    private.mkdir(mode=0o700)
+    return f"unix:{private / 'app.sock'}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll until ``condition`` holds (a bound for slow machines, not a timing test)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+def requests_shown(app: AttachApp) -> int:
+    snapshot = app.query_one("#hit-ratio")._snapshot  # type: ignore[attr-defined]
+    return 0 if snapshot is None else int(snapshot.total_requests)
+
+
+class TestAttach:
+    async def test_panels_show_the_application_traffic(
+        self, run_example: Callable[..., ExampleApp], socket_path: str
+    ) -> None:
+        run_example("--address", socket_path, "--rate", "400")
+        app = AttachApp(RemoteClient(parse_address(socket_path)), refresh_s=0.2)
+        async with app.run_test(size=(100, 30)):
+            await wait_for(lambda: requests_shown(app) > 0)
+            first = requests_shown(app)
+            await wait_for(lambda: requests_shown(app) > first)
+            assert app.connection == "connected"
+            status = str(app.query_one("#status-bar").render())
+            assert "attached" in status and "read-only" in status
+            assert app.query_one("#lru-table").window_data.total > 0  # type: ignore[attr-defined]
+
+    async def test_control_clears_the_remote_cache_only_when_allowed(
+        self, run_example: Callable[..., ExampleApp], socket_path: str
+    ) -> None:
+        run_example("--address", socket_path, "--rate", "50", "--allow-control")
+        app = AttachApp(RemoteClient(parse_address(socket_path)), refresh_s=0.2)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(lambda: requests_shown(app) > 20)
+            before = requests_shown(app)
+            await pilot.press("c")
+            await wait_for(lambda: 0 <= requests_shown(app) < before)
+
+    async def test_read_only_application_refuses_control_with_a_message(
+        self, run_example: Callable[..., ExampleApp], socket_path: str
+    ) -> None:
+        run_example("--address", socket_path, "--rate", "50")
+        app = AttachApp(RemoteClient(parse_address(socket_path)), refresh_s=0.2)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(lambda: requests_shown(app) > 5)
+            await pilot.press("c")
+            await pilot.pause()
+            assert any("allow_control" in n.message for n in app._notifications)
+            assert requests_shown(app) > 0
+
+    async def test_reconnects_after_the_application_restarts(
+        self, run_example: Callable[..., ExampleApp], socket_path: str
+    ) -> None:
+        example = run_example("--address", socket_path, "--rate", "200")
+        app = AttachApp(RemoteClient(parse_address(socket_path)), refresh_s=0.2)
+        async with app.run_test(size=(100, 30)):
+            await wait_for(lambda: app.connection == "connected")
+            example.stop()
+            await wait_for(lambda: app.connection == "disconnected")
+            assert "disconnected" in str(app.query_one("#status-bar").render())
+            run_example("--address", socket_path, "--rate", "200")
+            await wait_for(lambda: app.connection == "connected", seconds=15)
+
+    async def test_wrong_token_is_refused_with_a_clear_message(
+        self, run_example: Callable[..., ExampleApp], tmp_path: Path
+    ) -> None:
+        token_file = tmp_path / "token.txt"
+        token_file.write_text("the-right-token\n")
+        address = f"tcp:127.0.0.1:{free_port()}"
+        run_example("--address", address, "--token-file", str(token_file), "--rate", "50")
+        app = AttachApp(RemoteClient(parse_address(address), "a-wrong-token"), refresh_s=0.2)
+        async with app.run_test(size=(100, 30)):
+            await wait_for(lambda: app.connection == "refused")
+            assert "token" in app.connection_detail.lower()
+
+
+class TestAttachCommandLine:
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=60
+        )
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (("attach", "nowhere"), "is not an address"),
+            (("attach", "tcp:127.0.0.1:9"), "needs the server's token"),
+            (("attach", "tcp:127.0.0.1:9", "--token-file", "/no/such/file"), "does not exist"),
+            (("serve", "--host", "0.0.0.0"), "localhost"),
+        ],
+    )
+    def test_bad_input_is_one_line_and_exit_2(self, args: tuple[str, ...], message: str) -> None:
+        result = self.run(*args)
+        assert result.returncode == 2
+        assert message in result.stderr and "Traceback" not in result.stderr
+
+
+class TestServe:
+    def test_serves_the_app_page_with_local_assets(self) -> None:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tui", "serve", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        try:
+            page = ""
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://localhost:{port}/", timeout=2) as reply:
+                        page = reply.read().decode()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            assert "textual.js" in page
+            script = page.split('src="', 1)[1].split('"', 1)[0]
+            url = script if script.startswith("http") else f"http://localhost:{port}{script}"
+            assert url.startswith(f"http://localhost:{port}/")  # served by us, not a CDN
+            with urllib.request.urlopen(url, timeout=5) as reply:
+                assert reply.status == 200 and len(reply.read()) > 1000
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
