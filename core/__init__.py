@@ -10,10 +10,11 @@ from .errors import (
     ComponentTooLargeError,
     EntryTooLargeError,
 )
-from .events import CacheEvent, EventLog
+from .events import CacheEvent, EventKind, EventLog
 from .loader import CachedComponentLoader, LoadResult, WarmupReport, context_key
 from .monitor import CachePerformanceMonitor
 from .policy import EvictionPolicy, LRUPolicy
+from .server import StatsServer, parse_address, serve_stats
 from .stats import CacheSnapshot, EntryView, describe_context
 from .template import TemplateDiagnostics, diagnose, placeholders, render
 
@@ -34,15 +35,19 @@ __all__ = [
     "ComponentTooLargeError",
     "EntryTooLargeError",
     "EntryView",
+    "EventKind",
     "EventLog",
     "EvictionPolicy",
     "LRUPolicy",
     "LoadResult",
+    "StatsServer",
     "TemplateDiagnostics",
     "WarmupReport",
     "context_key",
     "describe_context",
     "diagnose",
+    "parse_address",
     "placeholders",
     "render",
+    "serve_stats",
 ]

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import EntryTooLargeError
-from .events import CacheEvent, Listener
+from .events import ALL_EVENT_KINDS, CacheEvent, EventKind, Listener
 from .memory import ENTRY_OVERHEAD, extra_size
 from .policy import EvictionPolicy, LRUPolicy
 from .stats import CacheSnapshot, EntryView, percentile, ratio_percent
@@ -134,7 +134,10 @@ class ComponentCache:
         # Context variants per path, for invalidating a path at once. Entries without a
         # context ("") are found directly, so the common case pays nothing here.
         self._variants: dict[str, set[Hashable]] = {}
-        self._listeners: tuple[Listener, ...] = ()
+        self._listeners: tuple[tuple[Listener, frozenset[str] | None], ...] = ()
+        self._wanted: frozenset[str] = frozenset()  # event kinds some listener takes
+        self._want_put = False
+        self._want_evict = False
         self._mutations = 0
         self._size = 0
         self.recent_window_s = recent_window_s
@@ -241,7 +244,7 @@ class ComponentCache:
             content, metadata, 1 if request else 0, now, now, (content_bytes + 3) >> 2, key,
             component_path, context_hash, size, content_bytes,
         )  # fmt: skip
-        listeners = self._listeners
+        want_evict = self._want_evict
         evicted: Iterable[tuple[CacheEntry, str]] = ()
         self._acquire()
         try:
@@ -267,10 +270,10 @@ class ComponentCache:
             self._puts += 1
             if not request:
                 self._count_origin(origin)
-            if self._memory > self.max_memory_bytes or listeners:
+            if self._memory > self.max_memory_bytes or want_evict:
                 self._size += 1
                 if self._size > self.max_size or self._memory > self.max_memory_bytes:
-                    evicted = self._evict_over_limits(listeners)
+                    evicted = self._evict_over_limits(want_evict)
             elif self._size < self.max_size:
                 self._size += 1
             else:  # the common case, one entry too many: evict it here, no loop, no list
@@ -281,8 +284,9 @@ class ComponentCache:
                     self._unindex(victim.component_path, victim.context)
         finally:
             self._release()
-        if listeners:
+        if self._want_put:
             self._emit(CacheEvent("put", component_path, context_hash, origin, size, now))
+        if evicted:
             self._emit_evictions(evicted, now)
         return entry
 
@@ -346,7 +350,7 @@ class ComponentCache:
                 if self._lookup(key) is not None:
                     removed.append(self._remove(key))
             self._invalidated += len(removed)
-        if self._listeners:
+        if "invalidate" in self._wanted:
             for entry in removed:
                 self._emit(
                     CacheEvent(
@@ -370,15 +374,15 @@ class ComponentCache:
         new_size = self.max_size if max_size is None else max_size
         new_mb = self.max_memory_bytes / MIB if max_memory_mb is None else max_memory_mb
         _validate_limits(new_size, new_mb)
-        listeners = self._listeners
+        want_evict = self._want_evict
         with self._lock:
             self.max_size = new_size
             self.max_memory_bytes = int(new_mb * MIB)
             self._mutations += 1
             before = self._size
-            evicted = self._evict_over_limits(listeners)
+            evicted = self._evict_over_limits(want_evict)
             count = before - self._size
-        if listeners:
+        if evicted:
             self._emit_evictions(evicted, self._clock())
         return count
 
@@ -390,7 +394,7 @@ class ComponentCache:
             self._store.clear()
             self._variants.clear()
             self._reset_counters()
-        if self._listeners:
+        if "clear" in self._wanted:
             self._emit(CacheEvent("clear", "", "", f"{count} entries", 0, self._clock()))
 
     # ----------------------------------------------------------------- loads
@@ -405,29 +409,48 @@ class ComponentCache:
             else:
                 self._load_failures += 1
             self._mutations += 1
-        if error is not None and self._listeners:
+        if error is not None and "load_error" in self._wanted:
             self._emit(CacheEvent("load_error", component_path, "", error, 0, self._clock()))
 
     def record_event(self, event: CacheEvent) -> None:
         """Pass an event from a collaborator (a loader's file watcher) to the listeners."""
-        if self._listeners:
+        if event.kind in self._wanted:
             self._emit(event)
 
     # ----------------------------------------------------------------- listeners
 
-    def add_listener(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` for every event, outside the lock; returns a remover."""
+    def add_listener(
+        self, listener: Listener, kinds: Iterable[EventKind] | None = None
+    ) -> Callable[[], None]:
+        """Call ``listener`` outside the lock for events of ``kinds`` (every kind if None).
+
+        Returns a remover. Events nobody asked for are never built, so a listener for
+        evictions does not slow puts down, and none at all costs nothing.
+        """
+        wanted = None if kinds is None else frozenset(kinds)
         with self._lock:
-            self._listeners = (*self._listeners, listener)
+            self._listeners = (*self._listeners, (listener, wanted))
+            self._update_wanted()
 
         def remove() -> None:
             with self._lock:
-                self._listeners = tuple(x for x in self._listeners if x is not listener)
+                self._listeners = tuple(x for x in self._listeners if x[0] is not listener)
+                self._update_wanted()
 
         return remove
 
+    def _update_wanted(self) -> None:
+        every: set[str] = set()
+        for _, kinds in self._listeners:
+            every |= ALL_EVENT_KINDS if kinds is None else kinds
+        self._wanted = frozenset(every)
+        self._want_put = "put" in every
+        self._want_evict = "evict" in every
+
     def _emit(self, event: CacheEvent) -> None:
-        for listener in self._listeners:
+        for listener, kinds in self._listeners:
+            if kinds is not None and event.kind not in kinds:
+                continue
             try:
                 listener(event)
             except Exception:  # a broken listener must not break the cache

@@ -21,6 +21,7 @@ from core import (
     CachePerformanceMonitor,
     CacheSnapshot,
     ComponentCache,
+    EventKind,
     EventLog,
     WarmupReport,
 )
@@ -109,13 +110,14 @@ class PromptCacheApp(InspectorApp):
         self.export_dir = export_dir or Path.cwd()
         self.monitor_interval_s = monitor_interval_s
         # Two logs, so that a flood of evictions never pushes out a load error.
-        self.notable_log = EventLog(
-            maxlen=100, kinds=frozenset({"invalidate", "clear", "load_error", "file_changed"})
+        notable: frozenset[EventKind] = frozenset(
+            {"invalidate", "clear", "load_error", "file_changed"}
         )
+        self.notable_log = EventLog(maxlen=100, kinds=notable)
         self.eviction_log = EventLog(maxlen=40, kinds=frozenset({"evict"}))
         self._remove_listeners = (
-            self.cache.add_listener(self.notable_log.record),
-            self.cache.add_listener(self.eviction_log.record),
+            self.cache.add_listener(self.notable_log.record, notable),
+            self.cache.add_listener(self.eviction_log.record, {"evict"}),
         )
         self.traffic = TrafficRunner(loader, traffic)
         self._start_demo = demo

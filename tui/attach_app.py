@@ -149,6 +149,7 @@ class AttachApp(InspectorApp):
             entry_limit=min(query.limit, 1000),
             entry_offset=query.offset,
             events_since=self._events_next,
+            events_limit=60,  # what the monitor panel shows
         )
         entries = tuple(entry_view(e) for e in data.get("entries", []))
         snap = snapshot_from(data["snapshot"], entries)

@@ -1,0 +1,944 @@
+"""A stats server: lets another process inspect a running application's cache.
+
+``serve_stats(cache)`` starts it in a daemon thread. It speaks protocol v1, newline-delimited
+JSON over a Unix socket (the default) or localhost TCP with a token; see docs/protocol.md.
+It reads the cache only through its public methods, and only when a client asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import dataclasses
+import hmac
+import ipaddress
+import itertools
+import json
+import logging
+import os
+import secrets
+import socket
+import stat
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from .errors import ComponentError
+from .events import CacheEvent, EventKind
+from .stats import CacheSnapshot, EntryView, describe_context
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .cache import ComponentCache
+    from .monitor import CachePerformanceMonitor
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_VERSION: Final = 1
+MAX_CLIENTS: Final = 32
+MAX_LINE_BYTES: Final = 64 * 1024
+MAX_QUEUE_BYTES: Final = 1024 * 1024
+WRITE_TIMEOUT_S: Final = 5.0
+IDLE_TIMEOUT_S: Final = 600.0
+EVENTS_KEPT: Final = 500
+DEFAULT_ENTRY_LIMIT: Final = 50
+MAX_ENTRY_LIMIT: Final = 1000
+MONITOR_INTERVAL_S: Final = 1.0
+DEFAULT_EVENTS_LIMIT: Final = 100
+"""Most events one ``state`` answer carries unless the client asks for more."""
+EVENT_KINDS: Final[frozenset[EventKind]] = frozenset(
+    {"evict", "invalidate", "clear", "load_error", "file_changed"}
+)
+CONTROL_OPS: Final = frozenset({"clear", "evict", "resize"})
+_BACKLOG: Final = 256
+_UNIX_PATH_MAX: Final = 107  # sun_path is 108 bytes on Linux, NUL included
+_LOCAL_NAMES: Final = frozenset({"localhost"})
+
+JSONDict = dict[str, Any]
+
+
+# ----------------------------------------------------------------- addresses
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a stats server listens: a Unix socket path, or a TCP host and port."""
+
+    kind: Literal["unix", "tcp"]
+    path: str = ""
+    host: str = ""
+    port: int = 0
+
+    def __str__(self) -> str:
+        if self.kind == "unix":
+            return f"unix:{self.path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"tcp:{host}:{self.port}"
+
+
+def default_socket_dir() -> Path:
+    """``$XDG_RUNTIME_DIR/promptcache``, else ``/tmp/promptcache-<uid>``."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime:
+        return Path(runtime) / "promptcache"
+    return Path("/tmp") / f"promptcache-{os.getuid()}"
+
+
+def default_socket_path(pid: int | None = None) -> Path:
+    """The socket ``unix:DEFAULT`` names for process ``pid`` (this one by default)."""
+    return default_socket_dir() / f"{os.getpid() if pid is None else pid}.sock"
+
+
+def parse_address(text: str) -> Address:
+    """Parse ``unix:/path/to.sock``, ``unix:DEFAULT`` or ``tcp:HOST:PORT`` (``tcp:[::1]:PORT``).
+
+    ``unix:DEFAULT`` becomes this process's default socket path; a relative path becomes
+    absolute. Port 0 means any free port. Anything else raises ``ComponentError``.
+    """
+    usage = "use unix:/path/to.sock, unix:DEFAULT or tcp:HOST:PORT"
+    if not isinstance(text, str):
+        raise ComponentError(f"bad address {text!r}: {usage}")
+    kind, _, rest = text.partition(":")
+    if kind == "unix" and rest and "\0" not in rest:
+        path = default_socket_path() if rest == "DEFAULT" else Path(os.path.abspath(rest))
+        return Address("unix", path=str(path))
+    if kind == "tcp" and rest:
+        host, _, port = rest.rpartition(":")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+            try:
+                ipaddress.IPv6Address(host)
+            except ValueError:
+                raise ComponentError(
+                    f"bad address {text!r}: {host!r} is not an IPv6 address"
+                ) from None
+        elif ":" in host:
+            raise ComponentError(f"bad address {text!r}: IPv6 hosts go in brackets, tcp:[::1]:N")
+        if not host or any(c.isspace() or c in "/[]" for c in host):
+            raise ComponentError(f"bad address {text!r}: {usage}")
+        if not (port.isascii() and port.isdigit()) or int(port) > 65535:
+            raise ComponentError(f"bad address {text!r}: the port must be a number from 0 to 65535")
+        return Address("tcp", host=host, port=int(port))
+    raise ComponentError(f"bad address {text!r}: {usage}")
+
+
+def _is_local(host: str) -> bool:
+    if host.lower() in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _secure_dir(directory: str) -> None:
+    """Create ``directory`` with mode 0700, or check an existing one is ours and private."""
+    try:
+        os.mkdir(directory, 0o700)
+        os.chmod(directory, 0o700)  # whatever the umask
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ComponentError(
+            f"{directory}: cannot create the socket folder: {exc.strerror}"
+        ) from None
+    st = os.lstat(directory)
+    if not stat.S_ISDIR(st.st_mode):
+        raise ComponentError(f"{directory}: not a folder (symbolic links are refused)")
+    if st.st_uid != os.getuid():
+        raise ComponentError(
+            f"{directory}: owned by uid {st.st_uid}, not this user ({os.getuid()}); "
+            "refusing to put the socket there"
+        )
+    if st.st_mode & 0o022:
+        raise ComponentError(
+            f"{directory}: writable by group or others (mode {stat.S_IMODE(st.st_mode):o}); "
+            "refusing to put the socket there: chmod 700 it or choose another folder"
+        )
+
+
+def _remove_stale_socket(path: str) -> None:
+    """Remove a socket file nobody listens on; refuse other files and live sockets."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        raise ComponentError(f"{path}: exists and is not a socket; refusing to replace it")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        log.info("replacing stale socket %s", path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        return
+    except OSError as exc:
+        raise ComponentError(f"unix:{path}: socket in use or unusable ({exc})") from None
+    finally:
+        probe.close()
+    raise ComponentError(f"unix:{path}: another server is listening there")
+
+
+def _read_token_file(token_file: str | os.PathLike[str]) -> str:
+    name = os.fspath(token_file)
+    try:
+        with open(name, encoding="utf-8") as f:
+            token = f.readline().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ComponentError(f"{name}: cannot read the token file: {reason}", name) from None
+    if not token:
+        raise ComponentError(f"{name}: the token file is empty (the token is its first line)", name)
+    return token
+
+
+# ----------------------------------------------------------------- JSON views
+
+
+def context_json(context: Hashable) -> list[list[Any]] | str | None:
+    """A context key as JSON: ``""`` -> null, a set of pairs -> sorted pairs, else its repr."""
+    if isinstance(context, str) and context == "":
+        return None
+    if isinstance(context, frozenset) and all(
+        isinstance(p, tuple) and len(p) == 2 and all(_is_scalar(x) for x in p) for p in context
+    ):
+        try:
+            return [list(p) for p in sorted(context)]
+        except TypeError:
+            pass
+    return repr(context)
+
+
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, (str, int, float))
+
+
+ContextForms = tuple[list[list[Any]] | str | None, str]
+"""A context's wire form and its label."""
+
+
+def context_forms(context: Hashable) -> ContextForms:
+    """``(context_json(context), describe_context(context))``."""
+    return context_json(context), describe_context(context)
+
+
+class _ContextMemo:
+    """Wire forms of the contexts seen lately: an application uses few, over and over."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._forms: dict[Hashable, ContextForms] = {}
+        self._size = size
+
+    def __call__(self, context: Hashable) -> ContextForms:
+        try:
+            return self._forms[context]
+        except KeyError:
+            pass
+        except TypeError:  # not hashable after all
+            return context_forms(context)
+        forms = context_forms(context)
+        if type(context) in (str, frozenset):  # types whose equal values look the same
+            if len(self._forms) >= self._size:
+                self._forms.clear()
+            self._forms[context] = forms
+        return forms
+
+
+def entry_json(
+    view: EntryView, forms: Callable[[Hashable], ContextForms] = context_forms
+) -> JSONDict:
+    """One entry as the protocol sends it."""
+    wire, label = forms(view.context)
+    return {
+        "rank": view.rank,
+        "path": view.path,
+        "context": wire,
+        "context_label": label,
+        "size_bytes": view.size_bytes,
+        "hits": view.hits,
+        "created_at": view.created_at,
+        "last_accessed": view.last_accessed,
+    }
+
+
+def snapshot_json(snap: CacheSnapshot) -> JSONDict:
+    """Every snapshot field but the entries, with the derived ratios and totals."""
+    out: JSONDict = {
+        f.name: getattr(snap, f.name) for f in dataclasses.fields(snap) if f.name != "entries"
+    }
+    out["evictions"] = dict(snap.evictions)
+    out["hit_ratio"] = snap.hit_ratio
+    out["total_requests"] = snap.total_requests
+    out["memory_utilization"] = snap.memory_utilization
+    out["total_evictions"] = snap.total_evictions
+    return out
+
+
+def event_json(
+    seq: int, event: CacheEvent, forms: Callable[[Hashable], ContextForms] = context_forms
+) -> JSONDict:
+    """One numbered event as the protocol sends it."""
+    return {
+        "seq": seq,
+        "kind": event.kind,
+        "path": event.path,
+        "context_label": forms(event.context)[1],
+        "reason": event.reason,
+        "size_bytes": event.size_bytes,
+        "timestamp": event.timestamp,
+    }
+
+
+def _encode(message: JSONDict) -> bytes:
+    return json.dumps(message, separators=(",", ":"), default=repr).encode("ascii") + b"\n"
+
+
+def _error(request_id: int | None, code: str, message: str) -> JSONDict:
+    error = {"code": code, "message": " ".join(message.split())}
+    return {"v": PROTOCOL_VERSION, "id": request_id, "ok": False, "error": error}
+
+
+class _EventRing:
+    """The last ``maxlen`` evictions and the last ``maxlen`` other events, numbered from 1.
+
+    Kept apart so that a flood of evictions never pushes out a load error. A cache
+    listener for ``EVENT_KINDS``.
+    """
+
+    def __init__(self, maxlen: int) -> None:
+        self._notable: deque[tuple[int, CacheEvent]] = deque(maxlen=maxlen)
+        self._evictions: deque[tuple[int, CacheEvent]] = deque(maxlen=maxlen)
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def record(self, event: CacheEvent) -> None:
+        # On the application's thread, once per eviction: no lock (a counter's next() and
+        # a deque's append are each atomic), no work for kinds the ring does not keep.
+        if event.kind == "evict":
+            self._evictions.append((next(self._counter), event))
+        elif event.kind in EVENT_KINDS:
+            self._notable.append((next(self._counter), event))
+
+    def since(self, seq: int, limit: int) -> tuple[list[tuple[int, CacheEvent]], int]:
+        """Up to ``limit`` events numbered above ``seq``, oldest first (all the notable ones
+        that fit, then the newest evictions), and the newest number so far."""
+        with self._lock:
+            notable_items = list(self._notable.copy())  # copy(): atomic under the GIL
+            eviction_items = list(self._evictions.copy())
+        newest = max((item[0] for item in notable_items[-1:] + eviction_items[-1:]), default=0)
+        notable = [item for item in notable_items if item[0] > seq][-limit:]
+        room = limit - len(notable)
+        evictions = [item for item in eviction_items if item[0] > seq][-room:] if room else []
+        return sorted(notable + evictions), newest
+
+
+class _RequestError(Exception):
+    def __init__(self, code: str, message: str, *, close: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.close = close
+
+
+def _context_key(wanted: object) -> Hashable:
+    """The cache key for a context sent as null or ``[[name, value], ...]``."""
+    if wanted is None:
+        return ""
+    bad = _RequestError("bad_request", "context must be null, [[name, value], ...] or a string")
+    if not isinstance(wanted, list):
+        raise bad
+    pairs: list[tuple[Any, Any]] = []
+    for pair in wanted:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(map(_is_scalar, pair))):
+            raise bad
+        pairs.append((pair[0], pair[1]))
+    return frozenset(pairs)
+
+
+def _int_param(request: JSONDict, name: str, default: int, maximum: int | None = None) -> int:
+    value = request.get(name)
+    if value is None:
+        return default
+    if type(value) is not int or value < 0:
+        raise _RequestError("bad_request", f"{name} must be a whole number >= 0, not {value!r}")
+    return value if maximum is None else min(value, maximum)
+
+
+class _Client:
+    """One connection: its streams, whether it said hello, and its write accounting."""
+
+    __slots__ = ("greeted", "reader", "stall_watch", "transport", "writer", "written")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.transport = writer.transport
+        self.greeted = False
+        self.written = 0
+        self.stall_watch: asyncio.Task[None] | None = None
+
+
+# ----------------------------------------------------------------- the server
+
+
+class StatsServer:
+    """Serves read-only snapshots of ``cache`` (and, if allowed, control ops) to clients.
+
+    Construct, then ``start()`` (or use it as a context manager); ``serve_stats`` does
+    both. Arguments are those of ``serve_stats``. ``address`` is the bound address after
+    ``start()`` and ``token`` the TCP token (None for Unix sockets). The limits below are
+    class attributes; set them on an instance before ``start()`` to change them.
+    """
+
+    max_clients: int = MAX_CLIENTS
+    max_line_bytes: int = MAX_LINE_BYTES
+    max_queue_bytes: int = MAX_QUEUE_BYTES
+    write_timeout_s: float = WRITE_TIMEOUT_S
+    idle_timeout_s: float = IDLE_TIMEOUT_S
+
+    def __init__(
+        self,
+        cache: ComponentCache,
+        address: str = "unix:DEFAULT",
+        *,
+        monitor: CachePerformanceMonitor | None = None,
+        token: str | None = None,
+        token_file: str | os.PathLike[str] | None = None,
+        allow_control: bool = False,
+        allow_remote: bool = False,
+        folder: str | os.PathLike[str] | None = None,
+        components: Iterable[str] | None = None,
+    ) -> None:
+        self.cache = cache
+        self.monitor = monitor
+        self.allow_control = bool(allow_control)
+        self.folder = None if folder is None else os.fspath(folder)
+        self.components = None if components is None else [str(c) for c in components]
+        self._where = parse_address(address)
+        self.address = str(self._where)
+        self.token: str | None = None
+        self._token_generated = False
+        if self._where.kind == "tcp":
+            host = self._where.host
+            if not allow_remote and not _is_local(host):
+                raise ComponentError(
+                    f"binding to {host} exposes the cache to the network; pass "
+                    "allow_remote=True to allow it, or bind 127.0.0.1 and use ssh -L"
+                )
+            if token is not None and token_file is not None:
+                raise ComponentError("pass token or token_file, not both")
+            if token is not None:
+                if not isinstance(token, str) or not token.strip():
+                    raise ComponentError("token must be a non-empty string")
+                self.token = token
+            elif token_file is not None:
+                self.token = _read_token_file(token_file)
+            else:
+                self.token = secrets.token_urlsafe(24)
+                self._token_generated = True
+        self._token_bytes = b"" if self.token is None else self.token.encode("utf-8")
+        self._events = _EventRing(EVENTS_KEPT)
+        self._remove_listener: Callable[[], None] | None = None
+        self._listener_lock = threading.Lock()
+        self._lifecycle = threading.Lock()
+        self._started = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._startup_error: BaseException | None = None
+        self._socket_id: tuple[int, int] | None = None
+        self._clients: set[_Client] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._monitor_taken = -1.0e9
+        self._forms = _ContextMemo()
+        self._ops: dict[str, Callable[[_Client, JSONDict], JSONDict]] = {
+            "hello": self._op_hello,
+            "state": self._op_state,
+            "stats": self._op_stats,
+            "entries": self._op_entries,
+            "config": self._op_config,
+            "clear": self._op_clear,
+            "evict": self._op_evict,
+            "resize": self._op_resize,
+        }
+
+    # ------------------------------------------------------------- lifecycle
+
+    def start(self) -> StatsServer:
+        """Bind the socket and serve in a daemon thread; returns self (a no-op if started)."""
+        with self._lifecycle:
+            if self._closed:
+                raise ComponentError(f"{self.address}: the stats server is closed")
+            if self._started:
+                return self
+            sock = self._bind()
+            ready = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, args=(sock, ready), name="promptcache-stats", daemon=True
+            )
+            self._thread.start()
+            ready.wait(30.0)
+            if self._startup_error is not None or self._stop is None:
+                self._closed = True
+                self._unlink_socket()
+                reason = self._startup_error or "timed out"
+                raise ComponentError(f"{self.address}: the stats server did not start: {reason}")
+            self._started = True
+        atexit.register(self.close)
+        if self._token_generated:
+            log.warning("stats server on %s: generated token %s", self.address, self.token)
+        log.info("stats server listening on %s", self.address)
+        return self
+
+    def close(self) -> None:
+        """Stop serving, drop every client and remove the Unix socket; safe to call twice."""
+        with self._lifecycle:
+            if self._closed:
+                return
+            self._closed = True
+            loop, stop, thread = self._loop, self._stop, self._thread
+        if loop is not None and stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may have ended already
+                loop.call_soon_threadsafe(stop.set)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(10.0)
+        self._detach_listener()
+        self._unlink_socket()
+        atexit.unregister(self.close)
+
+    def __enter__(self) -> StatsServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def serving(self) -> bool:
+        """True between ``start()`` and ``close()``."""
+        return self._started and not self._closed
+
+    @property
+    def clients(self) -> int:
+        """How many clients are connected now."""
+        return len(self._clients)
+
+    def _bind(self) -> socket.socket:
+        if self._where.kind == "unix":
+            return self._bind_unix(self._where.path)
+        return self._bind_tcp(self._where.host, self._where.port)
+
+    def _bind_unix(self, path: str) -> socket.socket:
+        if len(os.fsencode(path)) > _UNIX_PATH_MAX:
+            raise ComponentError(
+                f"unix:{path}: socket path too long ({len(os.fsencode(path))} bytes, "
+                f"at most {_UNIX_PATH_MAX})"
+            )
+        _secure_dir(os.path.dirname(path))
+        _remove_stale_socket(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            st = os.stat(path)
+            self._socket_id = (st.st_dev, st.st_ino)
+            os.chmod(path, 0o600)
+            sock.listen(_BACKLOG)
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            self._unlink_socket()
+            raise ComponentError(f"unix:{path}: cannot listen: {exc.strerror or exc}") from None
+        return sock
+
+    def _bind_tcp(self, host: str, port: int) -> socket.socket:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        except socket.gaierror as exc:
+            raise ComponentError(f"{self.address}: cannot resolve {host}: {exc.strerror}") from None
+        family, _, _, _, sockaddr = infos[0]
+        if _is_local(host) and not ipaddress.ip_address(sockaddr[0]).is_loopback:
+            raise ComponentError(f"{self.address}: {host} resolves to {sockaddr[0]}, not loopback")
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(sockaddr)
+            sock.listen(_BACKLOG)
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            raise ComponentError(f"{self.address}: cannot listen: {exc.strerror or exc}") from None
+        bound_host, bound_port = sock.getsockname()[:2]
+        if not _is_local(host):
+            log.warning("stats server on %s is reachable from the network", bound_host)
+        self._where = Address("tcp", host=bound_host, port=bound_port)
+        self.address = str(self._where)
+        return sock
+
+    def _unlink_socket(self) -> None:
+        """Remove our socket file, unless another server has replaced it since."""
+        if self._where.kind != "unix" or self._socket_id is None:
+            return
+        path = self._where.path
+        try:
+            st = os.lstat(path)
+            if (st.st_dev, st.st_ino) == self._socket_id:
+                os.unlink(path)
+        except OSError:
+            pass
+        self._socket_id = None
+
+    def _run(self, sock: socket.socket, ready: threading.Event) -> None:
+        try:
+            asyncio.run(self._main(sock, ready))
+        except BaseException as exc:  # the thread must never take the application down
+            if not ready.is_set():
+                self._startup_error = exc
+            log.exception("stats server on %s stopped", self.address)
+        finally:
+            ready.set()
+
+    async def _main(self, sock: socket.socket, ready: threading.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        try:
+            if self._where.kind == "unix":
+                server = await asyncio.start_unix_server(
+                    self._accept, sock=sock, limit=self.max_line_bytes, backlog=_BACKLOG
+                )
+            else:
+                server = await asyncio.start_server(
+                    self._accept, sock=sock, limit=self.max_line_bytes, backlog=_BACKLOG
+                )
+        except Exception as exc:
+            sock.close()
+            self._startup_error = exc
+            return
+        stop = self._stop = asyncio.Event()
+        if self._closed:  # start() gave up waiting for us
+            stop.set()
+        ready.set()
+        try:
+            await stop.wait()
+        finally:
+            server.close()
+            for client in list(self._clients):
+                client.transport.abort()
+            pending = [t for t in self._tasks if not t.done()]
+            if pending:
+                await asyncio.wait(pending, timeout=2.0)
+            await server.wait_closed()
+
+    # ------------------------------------------------------------- listener
+
+    def _attach_listener(self) -> None:
+        with self._listener_lock:
+            if self._remove_listener is None and not self._closed:
+                self._remove_listener = self.cache.add_listener(self._events.record, EVENT_KINDS)
+
+    def _detach_listener(self) -> None:
+        with self._listener_lock:
+            remove, self._remove_listener = self._remove_listener, None
+        if remove is not None:
+            remove()
+
+    # ------------------------------------------------------------- connections
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        client = _Client(reader, writer)
+        try:
+            if len(self._clients) >= self.max_clients:
+                log.info("stats server busy: refusing a connection")
+                self._send(client, _error(None, "busy", f"more than {self.max_clients} clients"))
+                await self._close(client)
+                return
+            self._clients.add(client)
+            if len(self._clients) == 1:
+                self._attach_listener()
+            try:
+                if await self._serve(client):
+                    await self._close(client)
+                else:
+                    client.transport.abort()
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                log.debug("client went away: %s", exc)
+                client.transport.abort()
+            except Exception:
+                log.exception("stats server: client handler failed")
+                client.transport.abort()
+            finally:
+                self._clients.discard(client)
+                if not self._clients:
+                    self._detach_listener()
+                if client.stall_watch is not None:
+                    client.stall_watch.cancel()
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _serve(self, client: _Client) -> bool:
+        """Answer requests until the client leaves; True to close politely, False to abort."""
+        answered = 0
+        while True:
+            try:
+                async with asyncio.timeout(self.idle_timeout_s):
+                    line = await client.reader.readline()
+            except TimeoutError:
+                log.info("stats server: dropping a client idle for %.0f s", self.idle_timeout_s)
+                return False
+            except ValueError:  # the line overran the reader's limit; it is not kept
+                message = f"request line longer than {self.max_line_bytes} bytes"
+                self._send(client, _error(None, "too_long", message))
+                return True
+            if not line:
+                return True
+            if line.isspace():
+                continue
+            response, close = self._respond(client, line)
+            if not self._send(client, response):
+                return False
+            if close:
+                return True
+            answered += 1
+            if answered % 16 == 0:  # let other clients in between pipelined requests
+                await asyncio.sleep(0)
+
+    def _send(self, client: _Client, message: JSONDict) -> bool:
+        """Queue one line; False (and the client dropped) when its queue is over the limit."""
+        transport = client.transport
+        if transport.is_closing():
+            return False
+        data = _encode(message)
+        transport.write(data)
+        client.written += len(data)
+        queued = transport.get_write_buffer_size()
+        if queued > self.max_queue_bytes:
+            log.info("stats server: dropping a client that does not read (%d bytes queued)", queued)
+            transport.abort()
+            return False
+        if queued and client.stall_watch is None:
+            client.stall_watch = asyncio.get_running_loop().create_task(self._watch_stall(client))
+        return True
+
+    async def _watch_stall(self, client: _Client) -> None:
+        """Drop the client when queued output makes no progress for ``write_timeout_s``."""
+        transport = client.transport
+        loop = asyncio.get_running_loop()
+        step = min(1.0, self.write_timeout_s / 4)
+        flushed = client.written - transport.get_write_buffer_size()
+        since = loop.time()
+        try:
+            while not transport.is_closing():
+                await asyncio.sleep(step)
+                queued = transport.get_write_buffer_size()
+                if not queued:
+                    return
+                now_flushed = client.written - queued
+                if now_flushed != flushed:
+                    flushed, since = now_flushed, loop.time()
+                elif loop.time() - since >= self.write_timeout_s:
+                    log.info("stats server: dropping a client whose writes block")
+                    transport.abort()
+                    return
+        finally:
+            client.stall_watch = None
+
+    async def _close(self, client: _Client) -> None:
+        """Close after the queued lines are sent, or abort if that takes too long."""
+        client.writer.close()
+        try:
+            await asyncio.wait_for(client.writer.wait_closed(), self.write_timeout_s)
+        except (TimeoutError, OSError):
+            client.transport.abort()
+
+    # ------------------------------------------------------------- requests
+
+    def _respond(self, client: _Client, line: bytes) -> tuple[JSONDict, bool]:
+        """The response to one request line, and whether to close afterwards."""
+        try:
+            request = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return _error(None, "bad_request", "not a JSON object on one line"), False
+        if not isinstance(request, dict):
+            return _error(None, "bad_request", "a request must be a JSON object"), False
+        raw_id = request.get("id")
+        request_id = raw_id if type(raw_id) is int else None
+        version = request.get("v")
+        if type(version) is not int or version != PROTOCOL_VERSION:
+            message = f"this server speaks protocol version {PROTOCOL_VERSION}, not {version!r}"
+            return _error(request_id, "bad_version", message), True
+        if request_id is None:
+            return _error(None, "bad_request", 'every request needs an integer "id"'), False
+        op = request.get("op")
+        if not isinstance(op, str):
+            return _error(request_id, "bad_request", 'every request needs an "op" string'), False
+        if not client.greeted and op != "hello":
+            return _error(request_id, "hello_first", "the first request must be hello"), True
+        handler = self._ops.get(op)
+        if handler is None:
+            return _error(request_id, "unknown_op", f"unknown op {op[:80]!r}"), False
+        if op in CONTROL_OPS and not self.allow_control:
+            message = f"{op} needs a server started with allow_control=True"
+            return _error(request_id, "forbidden", message), False
+        try:
+            result = handler(client, request)
+        except _RequestError as exc:
+            return _error(request_id, exc.code, str(exc)), exc.close
+        except Exception as exc:
+            log.exception("stats server: op %s failed", op)
+            return _error(request_id, "internal", f"{type(exc).__name__}: {exc}"), False
+        return {"v": PROTOCOL_VERSION, "id": request_id, "ok": True, "result": result}, False
+
+    def _op_hello(self, client: _Client, request: JSONDict) -> JSONDict:
+        if self.token is not None:
+            token = request.get("token")
+            if not isinstance(token, str) or not hmac.compare_digest(
+                token.encode("utf-8", "surrogatepass"), self._token_bytes
+            ):
+                raise _RequestError("bad_token", "wrong or missing token", close=True)
+        client.greeted = True
+        log.debug("stats client: %.200s", request.get("client"))
+        return {
+            "server": "promptcache",
+            "protocol": PROTOCOL_VERSION,
+            "control": self.allow_control,
+            "policy": self.cache.policy_name,
+            "pid": os.getpid(),
+            "folder": self.folder,
+            "components": self.components,
+        }
+
+    def _op_state(self, client: _Client, request: JSONDict) -> JSONDict:
+        limit = _int_param(request, "entry_limit", DEFAULT_ENTRY_LIMIT, MAX_ENTRY_LIMIT)
+        offset = _int_param(request, "entry_offset", 0)
+        since = _int_param(request, "events_since", 0)
+        events_limit = _int_param(request, "events_limit", DEFAULT_EVENTS_LIMIT, EVENTS_KEPT)
+        snap = self.cache.snapshot(entry_limit=limit, entry_offset=offset)
+        victim = self.cache.next_victim()
+        events, newest = self._events.since(since, events_limit)
+        forms = self._forms
+        return {
+            "snapshot": snapshot_json(snap),
+            "entries": [entry_json(e, forms) for e in snap.entries],
+            "victim": None if victim is None else entry_json(victim, forms),
+            "events": [event_json(seq, event, forms) for seq, event in events],
+            "events_next": newest,
+            "monitor": self._monitor_json(),
+        }
+
+    def _monitor_json(self) -> JSONDict:
+        monitor = self.monitor
+        if monitor is None:
+            return {"snapshot": None, "trends": {"status": "no_monitor"}}
+        now = time.monotonic()
+        if now - self._monitor_taken >= MONITOR_INTERVAL_S:
+            self._monitor_taken = now
+            monitor.log_performance_snapshot()
+        try:
+            latest: JSONDict | None = dict(monitor.performance_log[-1])
+        except IndexError:
+            latest = None
+        return {"snapshot": latest, "trends": monitor.get_performance_trends()}
+
+    def _op_stats(self, client: _Client, request: JSONDict) -> JSONDict:
+        return self.cache.get_stats()
+
+    def _op_entries(self, client: _Client, request: JSONDict) -> JSONDict:
+        limit = _int_param(request, "limit", DEFAULT_ENTRY_LIMIT, MAX_ENTRY_LIMIT)
+        offset = _int_param(request, "offset", 0)
+        views = self.cache.entries(limit, offset)
+        entries = [entry_json(v, self._forms) for v in views]
+        return {"entries": entries, "total": len(self.cache)}
+
+    def _op_config(self, client: _Client, request: JSONDict) -> JSONDict:
+        return {
+            "max_size": self.cache.max_size,
+            "max_memory_bytes": self.cache.max_memory_bytes,
+            "policy": self.cache.policy_name,
+            "control": self.allow_control,
+            "folder": self.folder,
+            "components": self.components,
+        }
+
+    def _op_clear(self, client: _Client, request: JSONDict) -> JSONDict:
+        self.cache.clear_cache()
+        return {}
+
+    def _op_evict(self, client: _Client, request: JSONDict) -> JSONDict:
+        path = request.get("path")
+        if not isinstance(path, str):
+            raise _RequestError("bad_request", 'evict needs a "path" string')
+        if "context" not in request:
+            raise _RequestError("bad_request", 'evict needs a "context" (null for none)')
+        wanted = request["context"]
+        if isinstance(wanted, str):  # a key of another kind, sent as its repr: scan for it
+            removed = 0
+            for view in self.cache.entries():
+                if view.path == path and context_json(view.context) == wanted:
+                    removed += self.cache.invalidate(path, view.context, reason="manual")
+            return {"removed": removed}
+        return {"removed": self.cache.invalidate(path, _context_key(wanted), reason="manual")}
+
+    def _op_resize(self, client: _Client, request: JSONDict) -> JSONDict:
+        max_size = request.get("max_size")
+        max_memory_mb = request.get("max_memory_mb")
+        try:
+            evicted = self.cache.resize(max_size=max_size, max_memory_mb=max_memory_mb)
+        except ValueError as exc:
+            raise _RequestError("bad_request", str(exc)) from None
+        return {"evicted": evicted}
+
+
+def serve_stats(
+    cache: ComponentCache,
+    address: str = "unix:DEFAULT",
+    *,
+    monitor: CachePerformanceMonitor | None = None,
+    token: str | None = None,
+    token_file: str | os.PathLike[str] | None = None,
+    allow_control: bool = False,
+    allow_remote: bool = False,
+    folder: str | os.PathLike[str] | None = None,
+    components: Iterable[str] | None = None,
+) -> StatsServer:
+    """Serve ``cache``'s stats on ``address`` from a daemon thread; returns the running server.
+
+    Args:
+        cache: The cache to expose (read through its public methods only).
+        address: ``unix:DEFAULT`` (a 0600 socket in a 0700 folder), ``unix:/path.sock``
+            or ``tcp:127.0.0.1:PORT`` (port 0: any free one; see ``.address``).
+        monitor: A monitor whose snapshots and trends ``state`` includes.
+        token: The TCP token (TCP always needs one; generated and logged if not given).
+        token_file: A file whose first line is the TCP token.
+        allow_control: Enable the ``clear``, ``evict`` and ``resize`` ops.
+        allow_remote: Allow binding a TCP host other than loopback.
+        folder: The component folder, reported to clients.
+        components: The component paths, reported to clients.
+
+    Raises ``ComponentError`` for a bad address, an unsafe socket folder, a refused host,
+    an unreadable token file, or a socket that cannot be bound.
+    """
+    return StatsServer(
+        cache,
+        address,
+        monitor=monitor,
+        token=token,
+        token_file=token_file,
+        allow_control=allow_control,
+        allow_remote=allow_remote,
+        folder=folder,
+        components=components,
+    ).start()
