@@ -18,6 +18,7 @@ BENCHMARKS = (
     "check_speed",
     "tui_live",
     "live_reload",
+    "server_overhead",
 )
 ROOT = Path(__file__).resolve().parents[1]
 
