@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent
 
@@ -120,11 +121,12 @@ class InspectorApp(App[None]):
         )
         yield Footer(compact=True)
 
-    def on_resize(self) -> None:
-        self._apply_layout_classes()
+    def on_resize(self, event: events.Resize) -> None:
+        # The event has the new size; ``self.size`` catches up only a frame later.
+        self._apply_layout_classes(event.size)
 
-    def _apply_layout_classes(self) -> None:
-        width, height = self.size
+    def _apply_layout_classes(self, size: Size | None = None) -> None:
+        width, height = size or self.size
         compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
         main = self.screen_stack[0]
         main.set_class(compact, "-compact")

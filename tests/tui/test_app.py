@@ -283,6 +283,19 @@ class TestSmallTerminals:
             assert not app.query_one("#top-row").display
             assert "hit " in text_of(app, "#status-bar")
 
+    async def test_resizing_the_terminal_switches_layouts_both_ways(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            layouts = []
+            for size in ((30, 10), (60, 20), (100, 30)):
+                await pilot.resize_terminal(*size)
+                await settle(pilot)
+                screen = app.screen
+                layouts.append((screen.has_class("-compact"), screen.has_class("-too-small")))
+            assert layouts == [(True, True), (True, False), (False, False)]
+            assert app.query_one("#top-row").display
+
     async def test_too_small_says_so(self) -> None:
         app = scene_app()
         async with app.run_test(size=(30, 8)) as pilot:
