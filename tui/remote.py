@@ -11,10 +11,11 @@ import itertools
 import json
 import socket
 from collections.abc import Hashable
-from dataclasses import dataclass
 from typing import Any
 
-from core import CacheEvent, CacheSnapshot, EntryView
+from core import CacheEvent, CacheSnapshot, ComponentError, EntryView
+from core.server import Address
+from core.server import parse_address as server_address
 
 PROTOCOL = 1
 MAX_LINE = 8 * 1024 * 1024
@@ -28,33 +29,12 @@ class RemoteError(Exception):
         self.code = code
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
-    """Where the server listens."""
-
-    kind: str  # "unix" or "tcp"
-    path: str = ""
-    host: str = ""
-    port: int = 0
-
-    def __str__(self) -> str:
-        if self.kind == "unix":
-            return f"unix:{self.path}"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"tcp:{host}:{self.port}"
-
-
 def parse_address(text: str) -> Address:
-    """``unix:PATH`` or ``tcp:HOST:PORT`` (``tcp:[::1]:PORT``); ValueError says what is wrong."""
-    kind, _, rest = text.partition(":")
-    if kind == "unix" and rest:
-        return Address("unix", path=rest)
-    if kind == "tcp" and rest:
-        host, _, port = rest.rpartition(":")
-        host = host.strip("[]")
-        if host and port.isdigit() and 0 < int(port) < 65536:
-            return Address("tcp", host=host, port=int(port))
-    raise ValueError(f"{text!r} is not an address: use unix:PATH or tcp:HOST:PORT")
+    """``unix:PATH`` or ``tcp:HOST:PORT`` as the server parses it; ValueError if neither."""
+    try:
+        return server_address(text)
+    except ComponentError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _context(value: Any) -> Hashable:

@@ -163,7 +163,7 @@ class TestAttachCommandLine:
     @pytest.mark.parametrize(
         ("args", "message"),
         [
-            (("attach", "nowhere"), "is not an address"),
+            (("attach", "nowhere"), "bad address 'nowhere'"),
             (("attach", "tcp:127.0.0.1:9"), "needs the server's token"),
             (("attach", "tcp:127.0.0.1:9", "--token-file", "/no/such/file"), "does not exist"),
             (("serve", "--host", "0.0.0.0"), "localhost"),
