@@ -11,6 +11,9 @@ from core import ComponentError
 from core.workloads import WORKLOADS
 from tui.commands import positive_float, positive_int
 
+DEMO_MEMORY_MB = 0.22
+"""The demo's memory budget: small enough that memory evictions show next to size ones."""
+
 SAMPLE_LIBRARY = Path(__file__).resolve().parent / "sample_library"
 
 DESCRIPTION = """\
@@ -55,9 +58,10 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-memory-mb",
         type=positive_float,
-        default=50.0,
+        default=None,
         metavar="MIB",
-        help="memory budget in MiB (default: 50)",
+        help=f"memory budget in MiB (default: 50; {DEMO_MEMORY_MB} for demo, so that both "
+        "limits come into play)",
     )
     parser.add_argument(
         "--hot-usage",
@@ -130,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = build_app(
             folder,
             max_size=args.max_size,
-            max_memory_mb=args.max_memory_mb,
+            max_memory_mb=args.max_memory_mb or (DEMO_MEMORY_MB if demo else 50.0),
             hot_usage_file=args.hot_usage,
             refresh_s=args.refresh,
             demo=demo,

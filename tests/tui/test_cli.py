@@ -51,6 +51,6 @@ def test_a_file_instead_of_a_folder_is_refused(tmp_path: Path) -> None:
 
 def test_defaults_point_at_the_bundled_samples() -> None:
     args = build_parser().parse_args([])
-    assert args.path is None and args.max_size == 100 and args.max_memory_mb == 50.0
+    assert args.path is None and args.max_size == 100 and args.max_memory_mb is None
     assert (SAMPLE_LIBRARY / "components/reporting/generate-structured-report.md").is_file()
     assert len(list(SAMPLE_LIBRARY.rglob("*.*"))) >= 20

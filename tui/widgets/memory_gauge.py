@@ -64,7 +64,8 @@ class MemoryGauge(Widget):
         width = max(10, self.content_size.width)
         used = snap.memory_utilization
         style = "red" if used >= 95 else "yellow" if used >= self.warn_at else "green"
-        amount = f" {snap.memory_bytes / MIB:.2f} / {snap.max_memory_bytes / MIB:.1f} MiB"
+        budget = snap.max_memory_bytes / MIB
+        amount = f" {snap.memory_bytes / MIB:.2f} / {budget:.{1 if budget >= 10 else 2}f} MiB"
         memory_line = bar(used / 100, max(4, width - len(amount)), style)
         memory_line.append(amount)
         entries_pct = snap.size / snap.max_size * 100 if snap.max_size else 0.0
