@@ -41,8 +41,6 @@ _ALL: Final = object()
 _NO_METADATA: Final[dict[str, Any]] = MappingProxyType({})  # type: ignore[assignment]
 """Shared by entries put without metadata: read-only, and one object for all of them."""
 
-CacheKey = tuple[str, Hashable]
-
 
 def _store_key(component_path: str, context: Hashable) -> Hashable:
     """The store's key for (path, context). get and put inline this on the hot path.

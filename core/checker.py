@@ -37,9 +37,6 @@ BAD_VARS_FILE = "bad_vars_file"
 EMPTY = "empty"
 UNDEFINED = "undefined_variable"
 
-ERROR_KINDS = frozenset({UNREADABLE, NOT_UTF8, TOO_LARGE, MALFORMED, OUTSIDE, BAD_VARS_FILE})
-WARNING_KINDS = frozenset({EMPTY, UNDEFINED})
-
 
 @dataclass(frozen=True, slots=True)
 class Problem:

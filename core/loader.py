@@ -182,9 +182,10 @@ class CachedComponentLoader:
     ) -> LoadResult:
         """Like ``load_component``, but also say whether the cache served it."""
         started = self._timer()
-        before = self.cache.peek(component_path, context_key(context_vars))
+        ctx = context_key(context_vars)
+        before = self.cache.peek(component_path, ctx)
         content = self.load_component(component_path, context_vars)
-        after = self.cache.peek(component_path, context_key(context_vars))
+        after = self.cache.peek(component_path, ctx)
         hit = before is not None and after is before
         return LoadResult(content, hit, self._timer() - started)
 

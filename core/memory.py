@@ -55,14 +55,6 @@ def _metadata_size(metadata: dict[str, Any], path: str) -> int:
     return size
 
 
-def entry_size(path: str, content: str, metadata: dict[str, Any], context: Hashable) -> int:
-    """Bytes one cache entry retains (content, metadata, key and bookkeeping)."""
-    size = _getsizeof(content) + _getsizeof(path) + ENTRY_OVERHEAD
-    if metadata or context != "":
-        size += extra_size(path, metadata, context)
-    return size
-
-
 def extra_size(path: str, metadata: dict[str, Any], context: Hashable) -> int:
     """What metadata and a context add to ``ENTRY_OVERHEAD`` (which assumes neither)."""
     size = _metadata_size(metadata, path) if metadata else 0

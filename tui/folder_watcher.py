@@ -29,11 +29,6 @@ class FolderChanges:
         """Every path touched."""
         return self.added | self.modified | self.deleted
 
-    @property
-    def listing_changed(self) -> bool:
-        """True when files appeared or disappeared (the tree must change)."""
-        return bool(self.added or self.deleted)
-
 
 def classify(base: Path, raw: set[tuple[int, str]]) -> FolderChanges:
     """Turn watchfiles' (Change, absolute path) pairs into relative sets.
