@@ -1,6 +1,6 @@
 """promptcache core: a thread-safe component cache, a loader and a monitor (no UI)."""
 
-from .cache import DEFAULT_HOT_COMPONENTS, MIB, CacheEntry, ComponentCache
+from .cache import DEFAULT_HOT_COMPONENTS, MIB, CacheEntry, ComponentCache, EvictionJournal
 from .errors import (
     ComponentError,
     ComponentNotAFileError,
@@ -37,6 +37,7 @@ __all__ = [
     "EntryView",
     "EventKind",
     "EventLog",
+    "EvictionJournal",
     "EvictionPolicy",
     "LRUPolicy",
     "LoadResult",

@@ -86,6 +86,66 @@ def _validate_limits(max_size: int, max_memory_mb: float) -> None:
         raise ValueError(f"max_memory_mb must be a number above 0, not {max_memory_mb!r}")
 
 
+EvictionRecord = tuple[str, str, Hashable, str, int, float]
+"""An eviction as the journal keeps it: the fields of its CacheEvent, in order."""
+
+
+class EvictionJournal:
+    """The newest evictions of one cache, numbered from 1, for a reader that polls.
+
+    The cache appends a plain tuple per eviction while it holds its lock, and the
+    ``CacheEvent`` is built only when the journal is read: a small fraction of what an
+    ``evict`` listener costs, which builds and delivers an event on the application's
+    thread for every eviction. Open one with ``ComponentCache.eviction_journal()``;
+    ``close()`` it when done.
+    """
+
+    def __init__(self, cache: ComponentCache, maxlen: int, base: int) -> None:
+        self._cache = cache
+        self.maxlen = maxlen
+        self._base = base  # the cache's eviction record count when the journal opened
+        self._closed_total: int | None = None
+
+    @property
+    def total(self) -> int:
+        """Evictions since the journal was opened (until it was closed)."""
+        if self._closed_total is not None:
+            return self._closed_total
+        return self._cache._records_total - self._base
+
+    def records_since(self, ordinal: int) -> tuple[int, list[EvictionRecord], int]:
+        """``(first, records, total)``: the kept evictions numbered above ``ordinal``,
+        oldest first, the first one numbered ``first``; and ``total``.
+
+        Records are plain tuples in ``CacheEvent``'s field order; see ``events_since``.
+        """
+        cache = self._cache
+        with cache._lock:
+            kept = cache._eviction_records
+            closed = self._closed_total is not None
+            records = [] if kept is None or closed else list(kept)
+            total = self.total
+        records = records[max(0, len(records) - self.maxlen, len(records) - total) :]
+        first = total - len(records) + 1
+        skip = min(len(records), max(0, ordinal - first + 1))
+        return first + skip, records[skip:] if skip else records, total
+
+    def events_since(self, ordinal: int) -> tuple[list[tuple[int, CacheEvent]], int]:
+        """The kept evictions numbered above ``ordinal`` as numbered events, and ``total``."""
+        first, records, total = self.records_since(ordinal)
+        return [(n, CacheEvent._make(r)) for n, r in enumerate(records, start=first)], total
+
+    def close(self) -> None:
+        """Stop recording and forget the records; ``total`` stays (idempotent)."""
+        self._cache._close_journal(self)
+
+    def __enter__(self) -> EvictionJournal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 class ComponentCache:
     """Thread-safe cache of components keyed exactly by (path, context).
 
@@ -136,6 +196,10 @@ class ComponentCache:
         self._wanted: frozenset[str] = frozenset()  # event kinds some listener takes
         self._want_put = False
         self._want_evict = False
+        # Open journals share one record of the newest evictions (None: no journal open).
+        self._journals: tuple[EvictionJournal, ...] = ()
+        self._eviction_records: deque[EvictionRecord] | None = None
+        self._records_total = 0
         self._mutations = 0
         self._size = 0
         self.recent_window_s = recent_window_s
@@ -271,7 +335,7 @@ class ComponentCache:
             if self._memory > self.max_memory_bytes or want_evict:
                 self._size += 1
                 if self._size > self.max_size or self._memory > self.max_memory_bytes:
-                    evicted = self._evict_over_limits(want_evict)
+                    evicted = self._evict_over_limits(want_evict, now)
             elif self._size < self.max_size:
                 self._size += 1
             else:  # the common case, one entry too many: evict it here, no loop, no list
@@ -280,6 +344,11 @@ class ComponentCache:
                 self._evicted_size += 1
                 if victim.context != "":
                     self._unindex(victim.component_path, victim.context)
+                records = self._eviction_records
+                if records is not None:
+                    records.append(("evict", victim.component_path, victim.context, "size",
+                                    victim.size_bytes, now))  # fmt: skip
+                    self._records_total += 1
         finally:
             self._release()
         if self._want_put:
@@ -309,9 +378,13 @@ class ComponentCache:
         if not variants:
             del self._variants[path]
 
-    def _evict_over_limits(self, keep: object) -> list[tuple[CacheEntry, str]]:
-        """Evict until within both limits (lock held); the evicted, if ``keep`` is truthy."""
+    def _evict_over_limits(self, keep: object, now: float) -> list[tuple[CacheEntry, str]]:
+        """Evict until within both limits (lock held); the evicted, if ``keep`` is truthy.
+
+        Open journals get a record of each eviction, stamped ``now``.
+        """
         pop_victim = self._store.pop_victim
+        records = self._eviction_records
         evicted: list[tuple[CacheEntry, str]] = []
         while self._size:  # a put usually evicts one; resize may evict many
             if self._size > self.max_size:
@@ -329,6 +402,10 @@ class ComponentCache:
                 self._unindex(entry.component_path, entry.context)
             if keep:
                 evicted.append((entry, reason))
+            if records is not None:
+                records.append(("evict", entry.component_path, entry.context, reason,
+                                entry.size_bytes, now))  # fmt: skip
+                self._records_total += 1
         return evicted
 
     def invalidate(
@@ -373,15 +450,16 @@ class ComponentCache:
         new_mb = self.max_memory_bytes / MIB if max_memory_mb is None else max_memory_mb
         _validate_limits(new_size, new_mb)
         want_evict = self._want_evict
+        now = self._clock()
         with self._lock:
             self.max_size = new_size
             self.max_memory_bytes = int(new_mb * MIB)
             self._mutations += 1
             before = self._size
-            evicted = self._evict_over_limits(want_evict)
+            evicted = self._evict_over_limits(want_evict, now)
             count = before - self._size
         if evicted:
-            self._emit_evictions(evicted, self._clock())
+            self._emit_evictions(evicted, now)
         return count
 
     def clear_cache(self) -> None:
@@ -436,6 +514,37 @@ class ComponentCache:
                 self._update_wanted()
 
         return remove
+
+    def eviction_journal(self, maxlen: int = 500) -> EvictionJournal:
+        """Start keeping the newest ``maxlen`` evictions for a reader that polls.
+
+        Cheaper than an ``evict`` listener when events are read in batches (a stats
+        server answering a client a few times a second while the cache evicts thousands
+        of times a second). ``close()`` the journal when done.
+        """
+        if not isinstance(maxlen, int) or isinstance(maxlen, bool) or maxlen < 1:
+            raise ValueError(f"maxlen must be a whole number of at least 1, not {maxlen!r}")
+        with self._lock:
+            journal = EvictionJournal(self, maxlen, self._records_total)
+            self._journals = (*self._journals, journal)
+            self._resize_records()
+        return journal
+
+    def _close_journal(self, journal: EvictionJournal) -> None:
+        with self._lock:
+            if journal._closed_total is None:
+                journal._closed_total = journal.total
+            self._journals = tuple(j for j in self._journals if j is not journal)
+            self._resize_records()
+
+    def _resize_records(self) -> None:
+        """Keep as many records as the longest open journal wants (lock held)."""
+        longest = max((j.maxlen for j in self._journals), default=0)
+        records = self._eviction_records
+        if not longest:
+            self._eviction_records = None
+        elif records is None or records.maxlen != longest:
+            self._eviction_records = deque(records or (), maxlen=longest)
 
     def _update_wanted(self) -> None:
         every: set[str] = set()

@@ -35,7 +35,7 @@ from .stats import CacheSnapshot, EntryView, describe_context
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from .cache import ComponentCache
+    from .cache import ComponentCache, EvictionJournal, EvictionRecord
     from .monitor import CachePerformanceMonitor
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,10 @@ MAX_ENTRY_LIMIT: Final = 1000
 MONITOR_INTERVAL_S: Final = 1.0
 DEFAULT_EVENTS_LIMIT: Final = 100
 """Most events one ``state`` answer carries unless the client asks for more."""
-EVENT_KINDS: Final[frozenset[EventKind]] = frozenset(
-    {"evict", "invalidate", "clear", "load_error", "file_changed"}
+NOTABLE_KINDS: Final[frozenset[EventKind]] = frozenset(
+    {"invalidate", "clear", "load_error", "file_changed"}
 )
+"""Event kinds the server keeps besides evictions (puts are not events)."""
 CONTROL_OPS: Final = frozenset({"clear", "evict", "resize"})
 _BACKLOG: Final = 256
 _UNIX_PATH_MAX: Final = 107  # sun_path is 108 bytes on Linux, NUL included
@@ -282,18 +283,23 @@ def snapshot_json(snap: CacheSnapshot) -> JSONDict:
     return out
 
 
+EventFields = CacheEvent | tuple[str, str, Hashable, str, int, float]
+"""A CacheEvent, or a plain tuple of its fields in order (an eviction journal's record)."""
+
+
 def event_json(
-    seq: int, event: CacheEvent, forms: Callable[[Hashable], ContextForms] = context_forms
+    seq: int, event: EventFields, forms: Callable[[Hashable], ContextForms] = context_forms
 ) -> JSONDict:
     """One numbered event as the protocol sends it."""
+    kind, path, context, reason, size_bytes, timestamp = event
     return {
         "seq": seq,
-        "kind": event.kind,
-        "path": event.path,
-        "context_label": forms(event.context)[1],
-        "reason": event.reason,
-        "size_bytes": event.size_bytes,
-        "timestamp": event.timestamp,
+        "kind": kind,
+        "path": path,
+        "context_label": forms(context)[1],
+        "reason": reason,
+        "size_bytes": size_bytes,
+        "timestamp": timestamp,
     }
 
 
@@ -309,35 +315,122 @@ def _error(request_id: int | None, code: str, message: str) -> JSONDict:
 class _EventRing:
     """The last ``maxlen`` evictions and the last ``maxlen`` other events, numbered from 1.
 
-    Kept apart so that a flood of evictions never pushes out a load error. A cache
-    listener for ``EVENT_KINDS``.
+    Kept apart so that a flood of evictions never pushes out a load error. Evictions come
+    from the cache's eviction journal (a plain tuple per eviction on the application's
+    thread, far cheaper than a listener); the rare other kinds from a listener. Both are
+    numbered, in the order they happened, when a client next asks, on the server's thread;
+    evictions are kept as numbered runs of the journal's records, not one by one.
     """
 
     def __init__(self, maxlen: int) -> None:
+        self._maxlen = maxlen
         self._notable: deque[tuple[int, CacheEvent]] = deque(maxlen=maxlen)
-        self._evictions: deque[tuple[int, CacheEvent]] = deque(maxlen=maxlen)
-        self._counter = itertools.count(1)
+        self._eviction_runs: deque[tuple[int, list[EvictionRecord]]] = deque()  # (first seq, run)
+        self._evictions_kept = 0
+        # Not yet numbered: (arrival number, evictions journaled before it, event).
+        self._pending: deque[tuple[int, int, CacheEvent]] = deque(maxlen=maxlen)
+        self._arrivals = itertools.count(1)
+        self._arrived = 0  # arrival numbers taken out of _pending so far
+        self._journal: EvictionJournal | None = None
+        self._journaled = 0  # journal numbers taken so far
+        self._newest = 0
+        self._remove_listener: Callable[[], None] | None = None
         self._lock = threading.Lock()
 
-    def record(self, event: CacheEvent) -> None:
-        # On the application's thread, once per eviction: no lock (a counter's next() and
-        # a deque's append are each atomic), no work for kinds the ring does not keep.
-        if event.kind == "evict":
-            self._evictions.append((next(self._counter), event))
-        elif event.kind in EVENT_KINDS:
-            self._notable.append((next(self._counter), event))
+    def attach(self, cache: ComponentCache) -> None:
+        """Start recording ``cache``'s events (idempotent)."""
+        with self._lock:
+            if self._journal is None:
+                self._journal = cache.eviction_journal(self._maxlen)
+                self._journaled = 0
+                self._remove_listener = cache.add_listener(self.record, NOTABLE_KINDS)
 
-    def since(self, seq: int, limit: int) -> tuple[list[tuple[int, CacheEvent]], int]:
+    def detach(self) -> None:
+        """Stop recording; what was recorded stays readable (idempotent)."""
+        with self._lock:
+            self._number_new_events()
+            journal, self._journal = self._journal, None
+            remove, self._remove_listener = self._remove_listener, None
+        if remove is not None:
+            remove()
+        if journal is not None:
+            journal.close()
+
+    def record(self, event: CacheEvent) -> None:
+        # A cache listener for NOTABLE_KINDS, on the application's thread: no lock (next()
+        # and a deque's append are each atomic), just a note of how many evictions came first.
+        journal = self._journal
+        before = 0 if journal is None else journal.total
+        self._pending.append((next(self._arrivals), before, event))
+
+    def since(self, seq: int, limit: int) -> tuple[list[tuple[int, EventFields]], int]:
         """Up to ``limit`` events numbered above ``seq``, oldest first (all the notable ones
         that fit, then the newest evictions), and the newest number so far."""
         with self._lock:
-            notable_items = list(self._notable.copy())  # copy(): atomic under the GIL
-            eviction_items = list(self._evictions.copy())
-        newest = max((item[0] for item in notable_items[-1:] + eviction_items[-1:]), default=0)
-        notable = [item for item in notable_items if item[0] > seq][-limit:]
-        room = limit - len(notable)
-        evictions = [item for item in eviction_items if item[0] > seq][-room:] if room else []
+            self._number_new_events()
+            notable = [item for item in self._notable if item[0] > seq][-limit:]
+            room = limit - len(notable)
+            picked: list[tuple[int, list[EvictionRecord]]] = []  # newest runs first
+            wanted = room
+            for first, run in reversed(self._eviction_runs):
+                start = max(seq - first + 1, len(run) - wanted, 0)
+                if wanted <= 0 or start >= len(run):
+                    break
+                picked.append((first + start, run[start:]))
+                wanted -= len(run) - start
+            newest = self._newest
+        evictions = [
+            (number, record)
+            for first, run in reversed(picked)
+            for number, record in enumerate(run, start=first)
+        ]
         return sorted(notable + evictions), newest
+
+    def _number_new_events(self) -> None:
+        """Number what arrived since the last call, in order (lock held). Events that fell
+        out of the bounded queues before this still count, so numbers show the gap."""
+        first, dropped = 0, 0
+        evictions: list[EvictionRecord] = []
+        if self._journal is not None:
+            first, evictions, total = self._journal.records_since(self._journaled)
+            dropped = total - self._journaled - len(evictions)
+            self._journaled = total
+        arrived: list[tuple[int, int, CacheEvent]] = []
+        with contextlib.suppress(IndexError):
+            while True:
+                arrived.append(self._pending.popleft())
+        if arrived:
+            arrived.sort(key=lambda item: item[0])
+            dropped += arrived[-1][0] - self._arrived - len(arrived)
+            self._arrived = arrived[-1][0]
+        seq = self._newest + dropped
+        done = 0  # evictions numbered so far
+        for _, before, event in arrived:
+            upto = min(len(evictions), max(done, before - first + 1))
+            self._keep_evictions(seq + 1, evictions[done:upto])
+            seq += upto - done + 1
+            done = upto
+            self._notable.append((seq, event))
+        self._keep_evictions(seq + 1, evictions[done:])
+        self._newest = seq + len(evictions) - done
+
+    def _keep_evictions(self, first_seq: int, run: list[EvictionRecord]) -> None:
+        if not run:
+            return
+        runs = self._eviction_runs
+        runs.append((first_seq, run))
+        self._evictions_kept += len(run)
+        excess = self._evictions_kept - self._maxlen
+        while excess > 0:
+            oldest_seq, oldest = runs[0]
+            if len(oldest) <= excess:
+                runs.popleft()
+                excess -= len(oldest)
+                self._evictions_kept -= len(oldest)
+            else:
+                runs[0] = (oldest_seq + excess, oldest[excess:])
+                self._evictions_kept -= excess
+                excess = 0
 
 
 class _RequestError(Exception):
@@ -445,7 +538,6 @@ class StatsServer:
                 self._token_generated = True
         self._token_bytes = b"" if self.token is None else self.token.encode("utf-8")
         self._events = _EventRing(EVENTS_KEPT)
-        self._remove_listener: Callable[[], None] | None = None
         self._listener_lock = threading.Lock()
         self._lifecycle = threading.Lock()
         self._started = False
@@ -643,14 +735,12 @@ class StatsServer:
 
     def _attach_listener(self) -> None:
         with self._listener_lock:
-            if self._remove_listener is None and not self._closed:
-                self._remove_listener = self.cache.add_listener(self._events.record, EVENT_KINDS)
+            if not self._closed:
+                self._events.attach(self.cache)
 
     def _detach_listener(self) -> None:
         with self._listener_lock:
-            remove, self._remove_listener = self._remove_listener, None
-        if remove is not None:
-            remove()
+            self._events.detach()
 
     # ------------------------------------------------------------- connections
 
