@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+import orjson
+
 from .errors import ComponentError
 from .events import CacheEvent, EventKind
 from .stats import CacheSnapshot, EntryView, describe_context
@@ -304,7 +306,12 @@ def event_json(
 
 
 def _encode(message: JSONDict) -> bytes:
-    return json.dumps(message, separators=(",", ":"), default=repr).encode("ascii") + b"\n"
+    # orjson takes a twentieth of the stdlib's time for a state answer; the stdlib takes
+    # what orjson refuses (integers beyond 64 bits, file names with lone surrogates).
+    try:
+        return orjson.dumps(message, default=repr, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return json.dumps(message, separators=(",", ":"), default=repr).encode("ascii") + b"\n"
 
 
 def _error(request_id: int | None, code: str, message: str) -> JSONDict:
@@ -859,7 +866,7 @@ class StatsServer:
     def _respond(self, client: _Client, line: bytes) -> tuple[JSONDict, bool]:
         """The response to one request line, and whether to close afterwards."""
         try:
-            request = json.loads(line.decode("utf-8"))
+            request = json.loads(line.decode("utf-8"))  # tiny: orjson would gain nothing
         except (UnicodeDecodeError, ValueError, RecursionError):
             return _error(None, "bad_request", "not a JSON object on one line"), False
         if not isinstance(request, dict):

@@ -195,6 +195,24 @@ def test_contexts_of_other_kinds_are_sent_as_repr(client: Client, cache: Compone
     assert entries["b.md"]["context"] == "('tuple', 1)"
 
 
+def test_non_utf8_names_and_huge_numbers_still_go_out(
+    client: Client, cache: ComponentCache
+) -> None:
+    # orjson refuses both; the answer falls back to the standard library's encoder
+    cache.put("bad-\udce9.md", "A")
+    cache.put("big.md", "B", context_hash=frozenset({("n", 10**30)}))
+    entries = {e["path"]: e for e in client.call("state")["entries"]}
+    assert set(entries) == {"bad-\udce9.md", "big.md"}
+    assert entries["big.md"]["context"] == [["n", 10**30]]
+    assert client.request("config", id=None)["ok"] is False  # still answering
+
+
+def test_request_ids_beyond_64_bits_are_echoed(client: Client) -> None:
+    client.send({"v": 1, "id": 2**70, "op": "config"})
+    response = client.recv()
+    assert response["ok"] is True and response["id"] == 2**70
+
+
 def test_stats_is_get_stats(client: Client, cache: ComponentCache) -> None:
     fill(cache, 3)
     result = client.call("stats")
