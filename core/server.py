@@ -48,6 +48,7 @@ MAX_LINE_BYTES: Final = 64 * 1024
 MAX_QUEUE_BYTES: Final = 1024 * 1024
 WRITE_TIMEOUT_S: Final = 5.0
 IDLE_TIMEOUT_S: Final = 600.0
+HELLO_TIMEOUT_S: Final = 10.0
 EVENTS_KEPT: Final = 500
 DEFAULT_ENTRY_LIMIT: Final = 50
 MAX_ENTRY_LIMIT: Final = 1000
@@ -502,6 +503,7 @@ class StatsServer:
     max_queue_bytes: int = MAX_QUEUE_BYTES
     write_timeout_s: float = WRITE_TIMEOUT_S
     idle_timeout_s: float = IDLE_TIMEOUT_S
+    hello_timeout_s: float = HELLO_TIMEOUT_S
 
     def __init__(
         self,
@@ -790,11 +792,14 @@ class StatsServer:
         """Answer requests until the client leaves; True to close politely, False to abort."""
         answered = 0
         while True:
+            # A connection that has not said hello soon holds a client slot for nothing.
+            timeout = self.idle_timeout_s if client.greeted else self.hello_timeout_s
             try:
-                async with asyncio.timeout(self.idle_timeout_s):
+                async with asyncio.timeout(timeout):
                     line = await client.reader.readline()
             except TimeoutError:
-                log.info("stats server: dropping a client idle for %.0f s", self.idle_timeout_s)
+                what = "idle" if client.greeted else "without a hello"
+                log.info("stats server: dropping a client %s for %.0f s", what, timeout)
                 return False
             except ValueError:  # the line overran the reader's limit; it is not kept
                 message = f"request line longer than {self.max_line_bytes} bytes"

@@ -7,6 +7,7 @@ import json
 import socket
 import struct
 import threading
+import time
 
 import pytest
 from server_testlib import SAMPLE_LIBRARY, Client, ServerFactory, connect, rss_bytes, wait_until
@@ -208,6 +209,23 @@ def test_idle_clients_are_dropped(sock_dir: object, cache: ComponentCache) -> No
         idle = greeted(server)
         assert idle.wait_closed() == 0
         wait_until(lambda: server.clients == 0)
+
+
+def test_connections_without_a_hello_do_not_hold_a_slot(
+    sock_dir: object, cache: ComponentCache
+) -> None:
+    server = StatsServer(cache, f"unix:{sock_dir}/h.sock")
+    server.hello_timeout_s = 0.2
+    server.max_clients = 2
+    with server:
+        silent = [Client(server.address) for _ in range(2)]
+        wait_until(lambda: server.clients == 2)
+        for client in silent:
+            assert client.wait_closed() == 0
+        wait_until(lambda: server.clients == 0)
+        late = greeted(server)  # a slot is free again
+        time.sleep(0.4)  # past the hello deadline: greeted clients stay
+        assert late.call("config")["policy"] == "lru"
 
 
 def test_abrupt_disconnects(make_server: ServerFactory, cache: ComponentCache) -> None:
