@@ -14,7 +14,7 @@ from .events import CacheEvent, EventKind, EventLog
 from .loader import CachedComponentLoader, LoadResult, WarmupReport, context_key
 from .monitor import CachePerformanceMonitor
 from .policy import EvictionPolicy, LRUPolicy
-from .server import StatsServer, parse_address, serve_stats
+from .server import StatsServer, local_servers, parse_address, serve_stats
 from .stats import CacheSnapshot, EntryView, describe_context
 from .template import TemplateDiagnostics, diagnose, placeholders, render
 
@@ -47,6 +47,7 @@ __all__ = [
     "context_key",
     "describe_context",
     "diagnose",
+    "local_servers",
     "parse_address",
     "placeholders",
     "render",

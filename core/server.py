@@ -99,6 +99,45 @@ def default_socket_path(pid: int | None = None) -> Path:
     return default_socket_dir() / f"{os.getpid() if pid is None else pid}.sock"
 
 
+def local_servers(directory: str | os.PathLike[str] | None = None) -> list[Address]:
+    """Live stats servers of this user that listen on ``unix:DEFAULT`` sockets.
+
+    Looks in ``default_socket_dir()`` (or ``directory``) for ``PID.sock`` files of running
+    processes that accept a connection. Raises ``ComponentError`` if the folder is not
+    this user's alone, as ``serve_stats`` would.
+    """
+    folder = default_socket_dir() if directory is None else Path(directory)
+    try:
+        names = sorted(os.listdir(folder), key=lambda n: (len(n), n))
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ComponentError(f"{folder}: cannot list the socket folder: {exc.strerror}") from None
+    _secure_dir(str(folder))
+    found = []
+    for name in names:
+        pid, _, suffix = name.partition(".")
+        if suffix != "sock" or not (pid.isascii() and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            continue  # a stale socket; its server will replace it when it starts again
+        except (PermissionError, OverflowError):
+            pass
+        path = str(folder / name)
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(1.0)
+        try:
+            probe.connect(path)
+        except OSError:
+            continue
+        finally:
+            probe.close()
+        found.append(Address("unix", path=path))
+    return found
+
+
 def parse_address(text: str) -> Address:
     """Parse ``unix:/path/to.sock``, ``unix:DEFAULT`` or ``tcp:HOST:PORT`` (``tcp:[::1]:PORT``).
 

@@ -1,8 +1,8 @@
 """An example application: a prompt-serving loop with the stats server on.
 
 It renders components from a folder at a steady rate, with varied contexts, through a
-ComponentCache, and serves the cache's stats so that ``promptcache attach ADDRESS`` can
-watch it live. Ctrl+C or SIGTERM stops it cleanly (the socket file is removed).
+ComponentCache, and serves the cache's stats so that ``promptcache attach`` can watch it
+live. Ctrl+C or SIGTERM stops it cleanly (the socket file is removed).
 
     python examples/prompt_server.py                       # unix:DEFAULT, sample library
     python examples/prompt_server.py --address tcp:127.0.0.1:8765 --token-file token.txt

@@ -31,8 +31,8 @@ Commands for scripts and CI (promptcache COMMAND --help for their options):
 
 A running application's cache, and the app in a browser:
 
-  promptcache attach ADDRESS   live panels for a cache served by core.serve_stats
-  promptcache serve [PATH]     this app over HTTP on localhost (textual-serve)
+  promptcache attach [ADDRESS]  live panels for a cache served by core.serve_stats
+  promptcache serve [PATH]      this app over HTTP on localhost (textual-serve)
 """
 
 

@@ -9,13 +9,18 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.commands import positive_float, positive_int
+
+if TYPE_CHECKING:
+    from core.server import Address
 
 ATTACH_HELP = """\
 Show the live panels for the cache inside a running application that started a stats
 server (core.serve_stats). The components are browsed in the application, not here.
 
+  promptcache attach                 the one application of yours serving on unix:DEFAULT
   promptcache attach unix:/run/user/1000/promptcache/4242.sock
   promptcache attach tcp:127.0.0.1:8765 --token-file token.txt
 
@@ -37,14 +42,38 @@ def read_token(path: Path) -> str:
     return token
 
 
+def find_default_server() -> Address:
+    """The one live server on a ``unix:DEFAULT`` socket; ValueError naming what was found."""
+    from core.errors import ComponentError
+    from core.server import default_socket_dir, local_servers
+
+    try:
+        found = local_servers()
+    except ComponentError as exc:
+        raise ValueError(str(exc)) from None
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ValueError(
+            f"no application is serving its cache in {default_socket_dir()}; start one "
+            "(python examples/prompt_server.py) or give its address"
+        )
+    listed = ", ".join(str(a) for a in found)
+    raise ValueError(f"{len(found)} applications are serving: {listed}; give one of them")
+
+
 def attach(argv: Sequence[str]) -> int:
-    """``promptcache attach ADDRESS``."""
+    """``promptcache attach [ADDRESS]``."""
     parser = argparse.ArgumentParser(
         prog="promptcache attach",
         description=ATTACH_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("address", help="unix:PATH or tcp:HOST:PORT")
+    parser.add_argument(
+        "address", nargs="?", default="unix:DEFAULT",
+        help="unix:PATH or tcp:HOST:PORT (default: find the application serving on "
+        "unix:DEFAULT)",
+    )  # fmt: skip
     parser.add_argument(
         "--token-file", type=Path, metavar="FILE",
         help="file whose first line is the server's token (needed for tcp); "
@@ -58,7 +87,10 @@ def attach(argv: Sequence[str]) -> int:
     from tui.remote import RemoteClient, parse_address
 
     try:
-        address = parse_address(args.address)
+        if args.address == "unix:DEFAULT":
+            address = find_default_server()
+        else:
+            address = parse_address(args.address)
         token = read_token(args.token_file) if args.token_file else os.environ.get(
             "PROMPTCACHE_TOKEN"
         )  # fmt: skip

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from core import ComponentCache, serve_stats
 from tui.attach_app import AttachApp
 from tui.remote import RemoteClient, parse_address
+from tui.remote_commands import find_default_server
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "prompt_server.py"
@@ -155,10 +157,43 @@ class TestAttach:
 
 
 class TestAttachCommandLine:
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=60
-        )
+            [sys.executable, "-m", "tui", *args],
+            capture_output=True, text=True, timeout=60, env={**os.environ, **env},
+        )  # fmt: skip
+
+    def test_without_an_address_it_says_no_application_is_serving(self, tmp_path: Path) -> None:
+        result = self.run("attach", XDG_RUNTIME_DIR=str(tmp_path))
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert f"no application is serving its cache in {tmp_path}/promptcache" in result.stderr
+
+    def test_without_an_address_it_finds_the_one_application(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+        with serve_stats(ComponentCache(), "unix:DEFAULT") as server:
+            assert str(find_default_server()) == server.address
+
+    def test_without_an_address_it_lists_several_applications(self, tmp_path: Path) -> None:
+        env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)}
+        code = "from core import ComponentCache, serve_stats\n" \
+            "s = serve_stats(ComponentCache(), 'unix:DEFAULT'); print(s.address, flush=True)\n" \
+            "import sys; sys.stdin.read()"  # fmt: skip
+        apps = [
+            subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=env)
+            for _ in range(2)
+        ]  # fmt: skip
+        try:
+            addresses = [app.stdout.readline().strip() for app in apps if app.stdout]
+            result = self.run("attach", XDG_RUNTIME_DIR=str(tmp_path))
+        finally:
+            for app in apps:
+                app.communicate("", timeout=10)
+        assert result.returncode == 2
+        assert "2 applications are serving" in result.stderr
+        assert all(address in result.stderr for address in addresses)
 
     @pytest.mark.parametrize(
         ("args", "message"),
