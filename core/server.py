@@ -7,7 +7,6 @@ It reads the cache only through its public methods, and only when a client asks.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import dataclasses
@@ -20,6 +19,7 @@ import os
 import secrets
 import socket
 import stat
+import struct
 import threading
 import time
 from collections import deque
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 PROTOCOL_VERSION: Final = 1
 MAX_CLIENTS: Final = 32
 MAX_LINE_BYTES: Final = 64 * 1024
-MAX_QUEUE_BYTES: Final = 1024 * 1024
 WRITE_TIMEOUT_S: Final = 5.0
 IDLE_TIMEOUT_S: Final = 600.0
 HELLO_TIMEOUT_S: Final = 10.0
@@ -61,6 +60,9 @@ NOTABLE_KINDS: Final[frozenset[EventKind]] = frozenset(
 """Event kinds the server keeps besides evictions (puts are not events)."""
 CONTROL_OPS: Final = frozenset({"clear", "evict", "resize"})
 _BACKLOG: Final = 256
+_RECV_BYTES: Final = 65536
+_DRAIN_S: Final = 1.0  # a polite close reads what the client still sends, this long
+_DRAIN_BYTES: Final = 256 * 1024  # or this much
 _UNIX_PATH_MAX: Final = 107  # sun_path is 108 bytes on Linux, NUL included
 _LOCAL_NAMES: Final = frozenset({"localhost"})
 
@@ -512,17 +514,24 @@ def _int_param(request: JSONDict, name: str, default: int, maximum: int | None =
 
 
 class _Client:
-    """One connection: its streams, whether it said hello, and its write accounting."""
+    """One connection: its socket, and whether it said hello."""
 
-    __slots__ = ("greeted", "reader", "stall_watch", "transport", "writer", "written")
+    __slots__ = ("greeted", "sock")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.transport = writer.transport
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
         self.greeted = False
-        self.written = 0
-        self.stall_watch: asyncio.Task[None] | None = None
+
+
+def _set_timeouts(sock: socket.socket, receive_s: float, send_s: float) -> None:
+    """Kernel timeouts on a blocking socket (SO_RCVTIMEO, SO_SNDTIMEO): Python's own
+    timeouts would add a poll() before every recv and send, and each system call is a
+    round of the GIL with the application's thread."""
+    for option, seconds in ((socket.SO_RCVTIMEO, receive_s), (socket.SO_SNDTIMEO, send_s)):
+        whole = int(seconds)
+        sock.setsockopt(
+            socket.SOL_SOCKET, option, struct.pack("ll", whole, int((seconds - whole) * 1e6))
+        )
 
 
 # ----------------------------------------------------------------- the server
@@ -539,7 +548,6 @@ class StatsServer:
 
     max_clients: int = MAX_CLIENTS
     max_line_bytes: int = MAX_LINE_BYTES
-    max_queue_bytes: int = MAX_QUEUE_BYTES
     write_timeout_s: float = WRITE_TIMEOUT_S
     idle_timeout_s: float = IDLE_TIMEOUT_S
     hello_timeout_s: float = HELLO_TIMEOUT_S
@@ -591,13 +599,13 @@ class StatsServer:
         self._started = False
         self._closed = False
         self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._startup_error: BaseException | None = None
+        self._listening: socket.socket | None = None
         self._socket_id: tuple[int, int] | None = None
         self._clients: set[_Client] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._client_threads: set[threading.Thread] = set()
+        self._clients_lock = threading.Lock()
         self._monitor_taken = -1.0e9
+        self._monitor_lock = threading.Lock()
         self._forms = _ContextMemo()
         self._ops: dict[str, Callable[[_Client, JSONDict], JSONDict]] = {
             "hello": self._op_hello,
@@ -613,24 +621,25 @@ class StatsServer:
     # ------------------------------------------------------------- lifecycle
 
     def start(self) -> StatsServer:
-        """Bind the socket and serve in a daemon thread; returns self (a no-op if started)."""
+        """Bind the socket and serve from daemon threads; returns self (a no-op if started).
+
+        One thread accepts connections and one serves each client, with blocking sockets:
+        per request that is one wake-up for the request and one for the answer, the fewest
+        rounds of the GIL that the application's thread has to give up.
+        """
         with self._lifecycle:
             if self._closed:
                 raise ComponentError(f"{self.address}: the stats server is closed")
             if self._started:
                 return self
-            sock = self._bind()
-            ready = threading.Event()
+            self._listening = self._bind()
             self._thread = threading.Thread(
-                target=self._run, args=(sock, ready), name="promptcache-stats", daemon=True
+                target=self._accept_loop,
+                args=(self._listening,),
+                name="promptcache-stats",
+                daemon=True,
             )
             self._thread.start()
-            ready.wait(30.0)
-            if self._startup_error is not None or self._stop is None:
-                self._closed = True
-                self._unlink_socket()
-                reason = self._startup_error or "timed out"
-                raise ComponentError(f"{self.address}: the stats server did not start: {reason}")
             self._started = True
         atexit.register(self.close)
         if self._token_generated:
@@ -644,12 +653,20 @@ class StatsServer:
             if self._closed:
                 return
             self._closed = True
-            loop, stop, thread = self._loop, self._stop, self._thread
-        if loop is not None and stop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop may have ended already
-                loop.call_soon_threadsafe(stop.set)
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(10.0)
+            listening, thread = self._listening, self._thread
+        if listening is not None:
+            with contextlib.suppress(OSError):
+                listening.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            listening.close()
+        with self._clients_lock:
+            clients, threads = list(self._clients), list(self._client_threads)
+        for client in clients:
+            with contextlib.suppress(OSError):
+                client.sock.shutdown(socket.SHUT_RDWR)  # wakes its thread's recv()
+        current = threading.current_thread()
+        for worker in [thread, *threads]:
+            if worker is not None and worker is not current:
+                worker.join(10.0)
         self._detach_listener()
         self._unlink_socket()
         atexit.unregister(self.close)
@@ -673,7 +690,8 @@ class StatsServer:
     @property
     def clients(self) -> int:
         """How many clients are connected now."""
-        return len(self._clients)
+        with self._clients_lock:
+            return len(self._clients)
 
     def _bind(self) -> socket.socket:
         if self._where.kind == "unix":
@@ -695,7 +713,6 @@ class StatsServer:
             self._socket_id = (st.st_dev, st.st_ino)
             os.chmod(path, 0o600)
             sock.listen(_BACKLOG)
-            sock.setblocking(False)
         except OSError as exc:
             sock.close()
             self._unlink_socket()
@@ -715,7 +732,6 @@ class StatsServer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(sockaddr)
             sock.listen(_BACKLOG)
-            sock.setblocking(False)
         except OSError as exc:
             sock.close()
             raise ComponentError(f"{self.address}: cannot listen: {exc.strerror or exc}") from None
@@ -739,46 +755,6 @@ class StatsServer:
             pass
         self._socket_id = None
 
-    def _run(self, sock: socket.socket, ready: threading.Event) -> None:
-        try:
-            asyncio.run(self._main(sock, ready))
-        except BaseException as exc:  # the thread must never take the application down
-            if not ready.is_set():
-                self._startup_error = exc
-            log.exception("stats server on %s stopped", self.address)
-        finally:
-            ready.set()
-
-    async def _main(self, sock: socket.socket, ready: threading.Event) -> None:
-        self._loop = asyncio.get_running_loop()
-        try:
-            if self._where.kind == "unix":
-                server = await asyncio.start_unix_server(
-                    self._accept, sock=sock, limit=self.max_line_bytes, backlog=_BACKLOG
-                )
-            else:
-                server = await asyncio.start_server(
-                    self._accept, sock=sock, limit=self.max_line_bytes, backlog=_BACKLOG
-                )
-        except Exception as exc:
-            sock.close()
-            self._startup_error = exc
-            return
-        stop = self._stop = asyncio.Event()
-        if self._closed:  # start() gave up waiting for us
-            stop.set()
-        ready.set()
-        try:
-            await stop.wait()
-        finally:
-            server.close()
-            for client in list(self._clients):
-                client.transport.abort()
-            pending = [t for t in self._tasks if not t.done()]
-            if pending:
-                await asyncio.wait(pending, timeout=2.0)
-            await server.wait_closed()
-
     # ------------------------------------------------------------- listener
 
     def _attach_listener(self) -> None:
@@ -792,118 +768,137 @@ class StatsServer:
 
     # ------------------------------------------------------------- connections
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        client = _Client(reader, writer)
-        try:
-            if len(self._clients) >= self.max_clients:
-                log.info("stats server busy: refusing a connection")
-                self._send(client, _error(None, "busy", f"more than {self.max_clients} clients"))
-                await self._close(client)
-                return
-            self._clients.add(client)
-            if len(self._clients) == 1:
-                self._attach_listener()
+    def _accept_loop(self, listening: socket.socket) -> None:
+        while True:
             try:
-                if await self._serve(client):
-                    await self._close(client)
-                else:
-                    client.transport.abort()
-            except (ConnectionError, asyncio.IncompleteReadError) as exc:
-                log.debug("client went away: %s", exc)
-                client.transport.abort()
-            except Exception:
-                log.exception("stats server: client handler failed")
-                client.transport.abort()
-            finally:
+                sock, _ = listening.accept()
+            except OSError:
+                if self._closed:
+                    return
+                log.exception("stats server on %s: accept failed", self.address)
+                time.sleep(0.1)  # out of file descriptors, say: do not spin
+                continue
+            try:
+                self._admit(sock)
+            except Exception:  # the thread must never take the application down
+                log.exception("stats server: could not take a connection")
+                sock.close()
+
+    def _admit(self, sock: socket.socket) -> None:
+        """Serve ``sock`` from a thread of its own, or refuse it when the server is full."""
+        _set_timeouts(sock, self.hello_timeout_s, self.write_timeout_s)
+        client = _Client(sock)
+        with self._clients_lock:
+            full = len(self._clients) >= self.max_clients or self._closed
+            if not full:
+                self._clients.add(client)
+                if len(self._clients) == 1:
+                    self._attach_listener()
+                worker = threading.Thread(
+                    target=self._serve_client,
+                    args=(client,),
+                    name="promptcache-stats-client",
+                    daemon=True,
+                )
+                self._client_threads.add(worker)
+        if full:
+            log.info("stats server busy: refusing a connection")
+            _set_timeouts(sock, _DRAIN_S, _DRAIN_S)
+            self._send(client, _error(None, "busy", f"more than {self.max_clients} clients"))
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)
+            sock.close()
+            return
+        worker.start()
+
+    def _serve_client(self, client: _Client) -> None:
+        polite = False
+        try:
+            polite = self._serve(client)
+        except OSError as exc:
+            log.debug("client went away: %s", exc)
+        except Exception:
+            log.exception("stats server: client handler failed")
+        finally:
+            if polite:
+                self._close_politely(client.sock)
+            else:
+                client.sock.close()
+            with self._clients_lock:
                 self._clients.discard(client)
+                self._client_threads.discard(threading.current_thread())
                 if not self._clients:
                     self._detach_listener()
-                if client.stall_watch is not None:
-                    client.stall_watch.cancel()
-        finally:
-            if task is not None:
-                self._tasks.discard(task)
 
-    async def _serve(self, client: _Client) -> bool:
-        """Answer requests until the client leaves; True to close politely, False to abort."""
-        answered = 0
+    def _serve(self, client: _Client) -> bool:
+        """Answer requests until the client leaves; True to close politely, False to drop."""
+        sock = client.sock
+        pending = bytearray()
         while True:
-            # A connection that has not said hello soon holds a client slot for nothing.
-            timeout = self.idle_timeout_s if client.greeted else self.hello_timeout_s
-            try:
-                async with asyncio.timeout(timeout):
-                    line = await client.reader.readline()
-            except TimeoutError:
-                what = "idle" if client.greeted else "without a hello"
-                log.info("stats server: dropping a client %s for %.0f s", what, timeout)
-                return False
-            except ValueError:  # the line overran the reader's limit; it is not kept
+            end = pending.find(b"\n")
+            if end < 0:
+                if len(pending) > self.max_line_bytes:
+                    message = f"request line longer than {self.max_line_bytes} bytes"
+                    self._send(client, _error(None, "too_long", message))
+                    return True
+                try:
+                    chunk = sock.recv(_RECV_BYTES)
+                except BlockingIOError:  # SO_RCVTIMEO ran out
+                    what = "idle" if client.greeted else "without a hello"
+                    timeout = self.idle_timeout_s if client.greeted else self.hello_timeout_s
+                    log.info("stats server: dropping a client %s for %.0f s", what, timeout)
+                    return False
+                if not chunk or self._closed:
+                    return True
+                pending += chunk
+                continue
+            line = bytes(pending[:end])
+            del pending[: end + 1]
+            if line.isspace() or not line:
+                continue
+            if len(line) > self.max_line_bytes:
                 message = f"request line longer than {self.max_line_bytes} bytes"
                 self._send(client, _error(None, "too_long", message))
                 return True
-            if not line:
-                return True
-            if line.isspace():
-                continue
+            was_greeted = client.greeted
             response, close = self._respond(client, line)
             if not self._send(client, response):
                 return False
             if close:
                 return True
-            answered += 1
-            if answered % 16 == 0:  # let other clients in between pipelined requests
-                await asyncio.sleep(0)
+            if client.greeted and not was_greeted:  # from the hello deadline to the idle one
+                _set_timeouts(sock, self.idle_timeout_s, self.write_timeout_s)
 
     def _send(self, client: _Client, message: JSONDict) -> bool:
-        """Queue one line; False (and the client dropped) when its queue is over the limit."""
-        transport = client.transport
-        if transport.is_closing():
+        """Send one line; False when the client does not take it within the write timeout."""
+        try:
+            client.sock.sendall(_encode(message))
+        except BlockingIOError:  # SO_SNDTIMEO ran out: the client is not reading
+            log.info("stats server: dropping a client whose writes block")
             return False
-        data = _encode(message)
-        transport.write(data)
-        client.written += len(data)
-        queued = transport.get_write_buffer_size()
-        if queued > self.max_queue_bytes:
-            log.info("stats server: dropping a client that does not read (%d bytes queued)", queued)
-            transport.abort()
+        except OSError as exc:
+            log.debug("client went away: %s", exc)
             return False
-        if queued and client.stall_watch is None:
-            client.stall_watch = asyncio.get_running_loop().create_task(self._watch_stall(client))
         return True
 
-    async def _watch_stall(self, client: _Client) -> None:
-        """Drop the client when queued output makes no progress for ``write_timeout_s``."""
-        transport = client.transport
-        loop = asyncio.get_running_loop()
-        step = min(1.0, self.write_timeout_s / 4)
-        flushed = client.written - transport.get_write_buffer_size()
-        since = loop.time()
+    @staticmethod
+    def _close_politely(sock: socket.socket) -> None:
+        """Close after the client has read what was sent: shut our side, then read what
+        it still sends (briefly) so that unread data does not turn the close into a reset
+        that can destroy the last line."""
         try:
-            while not transport.is_closing():
-                await asyncio.sleep(step)
-                queued = transport.get_write_buffer_size()
-                if not queued:
-                    return
-                now_flushed = client.written - queued
-                if now_flushed != flushed:
-                    flushed, since = now_flushed, loop.time()
-                elif loop.time() - since >= self.write_timeout_s:
-                    log.info("stats server: dropping a client whose writes block")
-                    transport.abort()
-                    return
+            sock.shutdown(socket.SHUT_WR)
+            _set_timeouts(sock, _DRAIN_S, _DRAIN_S)
+            deadline, left = time.monotonic() + _DRAIN_S, _DRAIN_BYTES
+            while left > 0 and time.monotonic() < deadline:
+                chunk = sock.recv(_RECV_BYTES)
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass
         finally:
-            client.stall_watch = None
-
-    async def _close(self, client: _Client) -> None:
-        """Close after the queued lines are sent, or abort if that takes too long."""
-        client.writer.close()
-        try:
-            await asyncio.wait_for(client.writer.wait_closed(), self.write_timeout_s)
-        except (TimeoutError, OSError):
-            client.transport.abort()
+            sock.close()
 
     # ------------------------------------------------------------- requests
 
@@ -984,9 +979,12 @@ class StatsServer:
         monitor = self.monitor
         if monitor is None:
             return {"snapshot": None, "trends": {"status": "no_monitor"}}
-        now = time.monotonic()
-        if now - self._monitor_taken >= MONITOR_INTERVAL_S:
-            self._monitor_taken = now
+        with self._monitor_lock:  # clients are served from threads of their own
+            now = time.monotonic()
+            take = now - self._monitor_taken >= MONITOR_INTERVAL_S
+            if take:
+                self._monitor_taken = now
+        if take:
             monitor.log_performance_snapshot()
         try:
             latest: JSONDict | None = dict(monitor.performance_log[-1])

@@ -31,12 +31,16 @@ def sock_dir() -> Iterator[Path]:
 
 @pytest.fixture
 def make_server(cache: ComponentCache, sock_dir: Path) -> Iterator[ServerFactory]:
-    """``make_server(address=unix:<sock_dir>/s.sock, cache=cache, **kw)``; closed at teardown."""
+    """``make_server(address=unix:<sock_dir>/s.sock, cache=cache, start=True, **kw)``;
+    closed at teardown."""
     made: list[StatsServer] = []
 
-    def _make(address: str | None = None, **kwargs: Any) -> StatsServer:
+    def _make(address: str | None = None, *, start: bool = True, **kwargs: Any) -> StatsServer:
         target = kwargs.pop("cache", cache)
-        server = serve_stats(target, address or f"unix:{sock_dir}/s.sock", **kwargs)
+        where = address or f"unix:{sock_dir}/s.sock"
+        server = serve_stats(target, where, **kwargs) if start else StatsServer(
+            target, where, **kwargs
+        )  # fmt: skip
         made.append(server)
         return server
 

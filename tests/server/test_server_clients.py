@@ -162,7 +162,9 @@ def test_a_client_that_never_reads_is_dropped(make_server: ServerFactory) -> Non
     big = ComponentCache(max_size=2000)
     for i in range(1000):
         big.put(f"components/some/rather/long/path/number-{i:05d}.md", "x" * 50)
-    server = make_server(cache=big)
+    server = make_server(cache=big, start=False)
+    server.write_timeout_s = 1.0
+    server.start()
     other = greeted(server)
     lazy = greeted(server)
     request = json.dumps({"v": 1, "id": 2, "op": "state", "entry_limit": 1000}).encode() + b"\n"
