@@ -344,6 +344,20 @@ def test_a_flood_of_evictions_does_not_push_out_a_load_error(
     assert result["events"][0]["path"] == "broken.md"
 
 
+def test_only_the_last_100_evictions_are_kept(client: Client, cache: ComponentCache) -> None:
+    cache.resize(max_size=1)
+    client.call("state")  # numbers the resize's evictions (none: the cache was empty)
+    for i in range(301):  # 300 evictions: p0 .. p299
+        cache.put(f"p{i}.md", "x")
+    invalidated = cache.invalidate("p300.md")
+    result = client.call("state", events_limit=500)
+    events = result["events"]
+    assert invalidated == 1 and result["events_next"] == 301
+    assert [e["seq"] for e in events] == [*range(201, 302)]
+    assert [e["path"] for e in events[:2]] == ["p200.md", "p201.md"]
+    assert events[-1]["kind"] == "invalidate" and events[-1]["path"] == "p300.md"
+
+
 def test_puts_are_not_events(client: Client, cache: ComponentCache) -> None:
     cache.put("a.md", "A")
     assert client.call("state")["events"] == []
