@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import socket
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from core import CacheEvent, CacheSnapshot, ComponentError, EntryView
@@ -81,8 +81,17 @@ def event_from(data: dict[str, Any]) -> CacheEvent:
 class RemoteClient:
     """One connection to a stats server. Not thread-safe: use it from one thread."""
 
-    def __init__(self, address: Address, token: str | None = None, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        address: Address,
+        token: str | None = None,
+        timeout: float = 5.0,
+        rediscover: Callable[[], Address] | None = None,
+    ) -> None:
         self.address = address
+        self.rediscover = rediscover
+        """Finds the address again when a connection fails (an application found on
+        unix:DEFAULT that restarted has a new socket); ValueError when it cannot."""
         self.token = token
         self.timeout = timeout
         self._sock: socket.socket | None = None
@@ -97,6 +106,21 @@ class RemoteClient:
 
     def connect(self) -> dict[str, Any]:
         """Connect and say hello; returns the server's hello. Raises OSError or RemoteError."""
+        try:
+            return self._connect()
+        except OSError:
+            if self.rediscover is None:
+                raise
+            try:
+                found = self.rediscover()
+            except ValueError:
+                found = self.address
+            if found == self.address:
+                raise
+            self.address = found
+            return self._connect()
+
+    def _connect(self) -> dict[str, Any]:
         self.close()
         if self.address.kind == "unix":
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -100,7 +100,8 @@ def attach(argv: Sequence[str]) -> int:
         parser.error("a tcp address needs the server's token: --token-file FILE")
     from tui.attach_app import AttachApp
 
-    AttachApp(RemoteClient(address, token), refresh_s=args.refresh).run()
+    rediscover = find_default_server if args.address == "unix:DEFAULT" else None
+    AttachApp(RemoteClient(address, token, rediscover=rediscover), refresh_s=args.refresh).run()
     return 0
 
 

@@ -175,6 +175,39 @@ class TestAttachCommandLine:
         with serve_stats(ComponentCache(), "unix:DEFAULT") as server:
             assert str(find_default_server()) == server.address
 
+    def test_found_on_unix_default_it_follows_a_restarted_application(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+        code = "from core import ComponentCache, serve_stats\n" \
+            "s = serve_stats(ComponentCache(), 'unix:DEFAULT'); print(s.address, flush=True)\n" \
+            "import sys; sys.stdin.read()"  # fmt: skip
+
+        def start() -> tuple[subprocess.Popen[str], str]:
+            app = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)  # fmt: skip
+            assert app.stdout is not None
+            return app, app.stdout.readline().strip()
+
+        first, first_address = start()
+        client = RemoteClient(find_default_server(), rediscover=find_default_server)
+        try:
+            assert client.connect()["pid"] == first.pid
+            first.communicate("", timeout=10)
+            with pytest.raises(OSError):  # gone, and nothing else to find
+                client.connect()
+            second, second_address = start()
+            try:
+                assert second_address != first_address
+                assert client.connect()["pid"] == second.pid
+                assert str(client.address) == second_address
+            finally:
+                client.close()
+                second.communicate("", timeout=10)
+        finally:
+            if first.poll() is None:
+                first.kill()
+
     def test_without_an_address_it_lists_several_applications(self, tmp_path: Path) -> None:
         env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)}
         code = "from core import ComponentCache, serve_stats\n" \
