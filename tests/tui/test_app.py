@@ -6,15 +6,17 @@ import csv
 import json
 from pathlib import Path
 
+from rich.console import Console
 from textual.widgets import Input, Static
 
-from core import describe_context
+from core import CacheEvent, describe_context
 from tui.app import PromptCacheApp, TableQuery, table_window
 from tui.render_result import MAX_VALUE_CHARS
 from tui.scenes import REPORT, open_component, scene_app, send_traffic, settle
 from tui.widgets.hit_ratio import HitRatioPanel
 from tui.widgets.limits_screen import LimitsScreen
 from tui.widgets.lru_table import LRUTable
+from tui.widgets.monitor_panel import collapse_repeats, events_text
 
 SIZE = (100, 30)
 
@@ -312,3 +314,21 @@ class TestSmallTerminals:
             await pilot.press("escape")
             await settle(pilot)
             assert type(app.screen).__name__ == "Screen"
+
+
+def test_the_event_log_collapses_the_same_event_in_a_row() -> None:
+    error = "components/broken/x.txt: not UTF-8 text"
+    notable = [
+        *(CacheEvent("load_error", "broken/x.txt", "", error, 0, 100.0 - i) for i in range(6)),
+        CacheEvent("invalidate", "a.md", "", "manual", 10, 90.0),
+        CacheEvent("load_error", "broken/x.txt", "", error, 0, 80.0),
+    ]
+    evictions = [CacheEvent("evict", f"e{i}.md", "", "size", 10, 70.0) for i in range(3)]
+    assert [count for _, count in collapse_repeats(notable)] == [6, 1, 1]
+    console = Console(width=120, record=True)
+    console.print(events_text(notable, evictions))
+    lines = console.export_text().splitlines()
+    assert sum("load error" in line for line in lines) == 2
+    assert "×6" in lines[0] and error in lines[0]
+    assert "×" not in "".join(lines[1:])
+    assert sum(".md" in line and "evict" in line for line in lines) == 3  # distinct: all kept

@@ -96,14 +96,17 @@ def health_text(
     return Group(*lines)
 
 
-def event_line(event: CacheEvent) -> Text:
+def event_line(event: CacheEvent, repeats: int = 1) -> Text:
     """``12:01:02 evict  size     components/x.md (project_name=Atlas)``: path last, so a
-    narrow panel crops the path rather than the kind or the reason."""
+    narrow panel crops the path rather than the kind or the reason. ``repeats`` > 1 adds
+    a count after the kind: the same event happened that many times in a row."""
     stamp = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
     style = EVENT_STYLES.get(event.kind, "")
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(stamp + " ", "dim")
     text.append(f"{event.kind.replace('_', ' '):<11}", style)
+    if repeats > 1:
+        text.append(f"×{repeats} ", "bold")
     if event.kind == "load_error":
         text.append(event.reason, style)
         return text
@@ -115,20 +118,32 @@ def event_line(event: CacheEvent) -> Text:
     return text
 
 
+def collapse_repeats(events: Sequence[CacheEvent]) -> list[tuple[CacheEvent, int]]:
+    """Runs of the same event (kind, path, context, reason) in a row, as (first, count):
+    an application that keeps asking for a broken component should not fill the log."""
+    runs: list[tuple[CacheEvent, int]] = []
+    for event in events:
+        if runs and runs[-1][0][:4] == event[:4]:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((event, 1))
+    return runs
+
+
 def events_text(notable: Sequence[CacheEvent], evictions: Sequence[CacheEvent]) -> Group | Text:
     """Problems and changes first (they are rare and matter), then the latest evictions."""
     if not notable and not evictions:
         return Text("No events yet: evictions, invalidations and load errors show here.", "dim")
     lines: list[Text] = []
     if notable:
-        for event in notable:
-            line = event_line(event)
+        for event, repeats in collapse_repeats(notable):
+            line = event_line(event, repeats)
             line.no_wrap = False  # rare and important: show them whole
             lines.append(line)
         lines.append(Text(""))
     if evictions:
         lines.append(Text("Latest evictions", "bold"))
-        lines.extend(event_line(e) for e in evictions)
+        lines.extend(event_line(e, n) for e, n in collapse_repeats(evictions))
     return Group(*lines)
 
 
