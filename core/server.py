@@ -373,15 +373,13 @@ class _EventRing:
     Kept apart so that a flood of evictions never pushes out a load error. Evictions come
     from the cache's eviction journal (a plain tuple per eviction on the application's
     thread, far cheaper than a listener); the rare other kinds from a listener. Both are
-    numbered, in the order they happened, when a client next asks, on the server's thread;
-    evictions are kept as numbered runs of the journal's records, not one by one.
+    numbered, in the order they happened, when a client next asks, on the server's thread.
     """
 
     def __init__(self, evictions: int, others: int) -> None:
         self._maxlen = evictions
         self._notable: deque[tuple[int, CacheEvent]] = deque(maxlen=others)
-        self._eviction_runs: deque[tuple[int, list[EvictionRecord]]] = deque()  # (first seq, run)
-        self._evictions_kept = 0
+        self._evictions: deque[tuple[int, EvictionRecord]] = deque(maxlen=evictions)
         # Not yet numbered: (arrival number, evictions journaled before it, event).
         self._pending: deque[tuple[int, int, CacheEvent]] = deque(maxlen=others)
         self._arrivals = itertools.count(1)
@@ -425,20 +423,9 @@ class _EventRing:
             self._number_new_events()
             notable = [item for item in self._notable if item[0] > seq][-limit:]
             room = limit - len(notable)
-            picked: list[tuple[int, list[EvictionRecord]]] = []  # newest runs first
-            wanted = room
-            for first, run in reversed(self._eviction_runs):
-                start = max(seq - first + 1, len(run) - wanted, 0)
-                if wanted <= 0 or start >= len(run):
-                    break
-                picked.append((first + start, run[start:]))
-                wanted -= len(run) - start
+            newer = [item for item in self._evictions if item[0] > seq]
             newest = self._newest
-        evictions = [
-            (number, record)
-            for first, run in reversed(picked)
-            for number, record in enumerate(run, start=first)
-        ]
+        evictions: list[tuple[int, EventFields]] = newer[-room:] if room else []
         return sorted(notable + evictions), newest
 
     def _number_new_events(self) -> None:
@@ -462,30 +449,12 @@ class _EventRing:
         done = 0  # evictions numbered so far
         for _, before, event in arrived:
             upto = min(len(evictions), max(done, before - first + 1))
-            self._keep_evictions(seq + 1, evictions[done:upto])
+            self._evictions.extend(zip(itertools.count(seq + 1), evictions[done:upto]))
             seq += upto - done + 1
             done = upto
             self._notable.append((seq, event))
-        self._keep_evictions(seq + 1, evictions[done:])
+        self._evictions.extend(zip(itertools.count(seq + 1), evictions[done:]))
         self._newest = seq + len(evictions) - done
-
-    def _keep_evictions(self, first_seq: int, run: list[EvictionRecord]) -> None:
-        if not run:
-            return
-        runs = self._eviction_runs
-        runs.append((first_seq, run))
-        self._evictions_kept += len(run)
-        excess = self._evictions_kept - self._maxlen
-        while excess > 0:
-            oldest_seq, oldest = runs[0]
-            if len(oldest) <= excess:
-                runs.popleft()
-                excess -= len(oldest)
-                self._evictions_kept -= len(oldest)
-            else:
-                runs[0] = (oldest_seq + excess, oldest[excess:])
-                self._evictions_kept -= excess
-                excess = 0
 
 
 class _RequestError(Exception):
@@ -842,11 +811,11 @@ class StatsServer:
         pending = bytearray()
         while True:
             end = pending.find(b"\n")
+            if (len(pending) if end < 0 else end) > self.max_line_bytes:
+                message = f"request line longer than {self.max_line_bytes} bytes"
+                self._send(client, _error(None, "too_long", message))
+                return True
             if end < 0:
-                if len(pending) > self.max_line_bytes:
-                    message = f"request line longer than {self.max_line_bytes} bytes"
-                    self._send(client, _error(None, "too_long", message))
-                    return True
                 try:
                     chunk = sock.recv(_RECV_BYTES)
                 except BlockingIOError:  # SO_RCVTIMEO ran out
@@ -862,10 +831,6 @@ class StatsServer:
             del pending[: end + 1]
             if line.isspace() or not line:
                 continue
-            if len(line) > self.max_line_bytes:
-                message = f"request line longer than {self.max_line_bytes} bytes"
-                self._send(client, _error(None, "too_long", message))
-                return True
             was_greeted = client.greeted
             response, close = self._respond(client, line)
             if not self._send(client, response):
