@@ -156,6 +156,25 @@ class TestAttach:
             assert "token" in app.connection_detail.lower()
 
 
+DEFAULT_SERVER = """\
+import sys
+from core import ComponentCache, serve_stats
+print(serve_stats(ComponentCache(), "unix:DEFAULT").address, flush=True)
+sys.stdin.read()  # until the test closes stdin
+"""
+
+
+def start_default_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """A process serving an empty cache on unix:DEFAULT, and its address; ends when its
+    stdin is closed (``communicate("")``)."""
+    app = subprocess.Popen(
+        [sys.executable, "-c", DEFAULT_SERVER],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert app.stdout is not None
+    return app, app.stdout.readline().strip()
+
+
 class TestAttachCommandLine:
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -179,24 +198,14 @@ class TestAttachCommandLine:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
-        code = "from core import ComponentCache, serve_stats\n" \
-            "s = serve_stats(ComponentCache(), 'unix:DEFAULT'); print(s.address, flush=True)\n" \
-            "import sys; sys.stdin.read()"  # fmt: skip
-
-        def start() -> tuple[subprocess.Popen[str], str]:
-            app = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, text=True)  # fmt: skip
-            assert app.stdout is not None
-            return app, app.stdout.readline().strip()
-
-        first, first_address = start()
+        first, first_address = start_default_server()
         client = RemoteClient(find_default_server(), rediscover=find_default_server)
         try:
             assert client.connect()["pid"] == first.pid
             first.communicate("", timeout=10)
             with pytest.raises(OSError):  # gone, and nothing else to find
                 client.connect()
-            second, second_address = start()
+            second, second_address = start_default_server()
             try:
                 assert second_address != first_address
                 assert client.connect()["pid"] == second.pid
@@ -210,16 +219,9 @@ class TestAttachCommandLine:
 
     def test_without_an_address_it_lists_several_applications(self, tmp_path: Path) -> None:
         env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)}
-        code = "from core import ComponentCache, serve_stats\n" \
-            "s = serve_stats(ComponentCache(), 'unix:DEFAULT'); print(s.address, flush=True)\n" \
-            "import sys; sys.stdin.read()"  # fmt: skip
-        apps = [
-            subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True, env=env)
-            for _ in range(2)
-        ]  # fmt: skip
+        started = [start_default_server(env) for _ in range(2)]
+        apps, addresses = [app for app, _ in started], [address for _, address in started]
         try:
-            addresses = [app.stdout.readline().strip() for app in apps if app.stdout]
             result = self.run("attach", XDG_RUNTIME_DIR=str(tmp_path))
         finally:
             for app in apps:
