@@ -18,7 +18,7 @@ from collections.abc import Callable
 from itertools import accumulate
 from pathlib import Path
 
-from core import ComponentCache
+from promptcache import ComponentCache
 
 from ._common import (
     header,
@@ -134,7 +134,7 @@ def replay_functools(trace: Trace, values: Values) -> int:
 
 
 ANCHOR = "cachetools.LRUCache + RLock"
-TARGET = "core.ComponentCache"
+TARGET = "promptcache.ComponentCache"
 CONTENDERS: dict[str, Replay] = {
     TARGET: replay_component_cache,
     ANCHOR: replay_cachetools_rlock,

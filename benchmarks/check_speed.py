@@ -25,8 +25,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from core.checker import check_folder
-from core.varsets import VARS_FILE
+from promptcache.checker import check_folder
+from promptcache.varsets import VARS_FILE
 
 from ._common import header, interleaved, median, parse_args, table, verdict
 
@@ -97,7 +97,7 @@ def make_folder(root: Path, count: int) -> dict[str, int]:
 def command(folder: Path, *extra: str) -> Callable[[], object]:
     def run() -> object:
         done = subprocess.run(
-            [sys.executable, "-m", "tui", "check", str(folder), *extra],
+            [sys.executable, "-m", "promptcache.cli", "check", str(folder), *extra],
             cwd=ROOT,
             capture_output=True,
             check=False,

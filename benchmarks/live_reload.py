@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from benchmarks._common import header, parse_args
-from tui.app import PromptCacheApp
-from tui.folder_watcher import FolderWatcher
-from tui.scenes import scene_app, settle
+from promptcache.tui.app import PromptCacheApp
+from promptcache.tui.folder_watcher import FolderWatcher
+from promptcache.tui.scenes import scene_app, settle
 
 OPEN = "components/open.md"
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core import CachedComponentLoader, ComponentCache
+from promptcache import CachedComponentLoader, ComponentCache
 
 from . import original_design
 from ._common import header, interleaved, median, parse_args, per_round_ratios, table, verdict

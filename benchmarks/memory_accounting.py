@@ -16,7 +16,7 @@ import tracemalloc
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from core import ComponentCache, context_key
+from promptcache import ComponentCache, context_key
 
 from ._common import header, parse_args, table, verdict
 from .original_design import estimate_memory

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core import CachedComponentLoader, ComponentCache, ComponentError, serve_stats
-from core.workloads import Request, generate, request_universe
+from promptcache import CachedComponentLoader, ComponentCache, ComponentError, serve_stats
+from promptcache.workloads import Request, generate, request_universe
 
 from ._common import header, median, parse_args, per_round_ratios, table, verdict
 

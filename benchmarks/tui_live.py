@@ -20,11 +20,11 @@ import sys
 import time
 
 from benchmarks._common import header, parse_args
-from core import CachedComponentLoader, ComponentCache
-from tui.app import PromptCacheApp
-from tui.scenes import SAMPLE_LIBRARY
-from tui.traffic import TrafficSettings
-from tui.widgets.lru_table import LRUTable
+from promptcache import CachedComponentLoader, ComponentCache
+from promptcache.tui.app import PromptCacheApp
+from promptcache.tui.scenes import SAMPLE_LIBRARY
+from promptcache.tui.traffic import TrafficSettings
+from promptcache.tui.widgets.lru_table import LRUTable
 
 REFRESH_TARGET_MS = 10.0
 LATENCY_TARGET_MS = 100.0

@@ -1,5 +1,10 @@
-"""promptcache core: a thread-safe component cache, a loader and a monitor (no UI)."""
+"""promptcache: a thread-safe cache for prompt components, a loader and a monitor (no UI).
 
+The Textual app lives in ``promptcache.tui`` and the command line in ``promptcache.cli``;
+neither is imported from here.
+"""
+
+from .addresses import Address, local_servers, parse_address
 from .cache import DEFAULT_HOT_COMPONENTS, MIB, CacheEntry, ComponentCache, EvictionJournal
 from .errors import (
     ComponentError,
@@ -9,18 +14,20 @@ from .errors import (
     ComponentOutsideBaseError,
     ComponentTooLargeError,
     EntryTooLargeError,
+    PromptCacheError,
 )
 from .events import CacheEvent, EventKind, EventLog
 from .loader import CachedComponentLoader, LoadResult, WarmupReport, context_key
 from .monitor import CachePerformanceMonitor
 from .policy import EvictionPolicy, LRUPolicy
-from .server import StatsServer, local_servers, parse_address, serve_stats
+from .server import StatsServer, serve_stats
 from .stats import CacheSnapshot, EntryView, describe_context
 from .template import TemplateDiagnostics, diagnose, placeholders, render
 
 __all__ = [
     "DEFAULT_HOT_COMPONENTS",
     "MIB",
+    "Address",
     "CacheEntry",
     "CacheEvent",
     "CachePerformanceMonitor",
@@ -41,6 +48,7 @@ __all__ = [
     "EvictionPolicy",
     "LRUPolicy",
     "LoadResult",
+    "PromptCacheError",
     "StatsServer",
     "TemplateDiagnostics",
     "WarmupReport",

@@ -227,7 +227,7 @@ def _check_file(
 def _walk(base: str) -> tuple[list[tuple[str, str, bool]], list[ComponentCheck]]:
     """Component files as (relative POSIX path, full path, is a symlink), and unreadable dirs.
 
-    The same files as ``core.paths.list_components``: hidden names skipped, regular files
+    The same files as ``promptcache.paths.list_components``: hidden names skipped, regular files
     (symlinks followed), symlinked folders not entered.
     """
     files: list[tuple[str, str, bool]] = []

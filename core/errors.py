@@ -1,14 +1,22 @@
-"""Typed exceptions. Every error a user can cause is a ``ComponentError``."""
+"""Typed exceptions. Every error promptcache raises on purpose is a ``PromptCacheError``."""
 
 from __future__ import annotations
 
 
-class ComponentError(Exception):
-    """Base class for every promptcache error; the message names the path involved."""
+class PromptCacheError(Exception):
+    """Root of every promptcache error: catch this one to handle them all.
+
+    The message is one line, fit to show a user; ``path`` names the file or address
+    involved when there is one.
+    """
 
     def __init__(self, message: str, path: str = "") -> None:
         super().__init__(message)
         self.path = path
+
+
+class ComponentError(PromptCacheError):
+    """A component (or a file the loader reads for it) cannot be loaded or used."""
 
 
 class ComponentNotFoundError(ComponentError):

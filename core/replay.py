@@ -1,6 +1,6 @@
 """Replay a stream of requests through a real loader and cache, and measure what happened.
 
-Requests are ``(path, context)`` pairs: from a synthetic workload (``core.workloads``) or
+Requests are ``(path, context)`` pairs: from a synthetic workload (``promptcache.workloads``) or
 from a trace file (``read_trace``). Every request goes through
 ``CachedComponentLoader.load``, so file reads, confinement, rendering and eviction are the
 real ones. No UI here; the ``promptcache stats`` command prints the result.

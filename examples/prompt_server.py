@@ -19,20 +19,15 @@ import time
 from pathlib import Path
 from types import FrameType
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, str(ROOT))
-
-from core import (  # noqa: E402
+from promptcache import (
     CachedComponentLoader,
     CachePerformanceMonitor,
     ComponentCache,
     ComponentError,
     serve_stats,
 )
-from core.workloads import generate, request_universe  # noqa: E402
-
-SAMPLE_LIBRARY = ROOT / "tui" / "sample_library"
+from promptcache.tui import SAMPLE_LIBRARY
+from promptcache.workloads import generate, request_universe
 
 log = logging.getLogger("prompt_server")
 

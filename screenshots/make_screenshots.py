@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 
 async def shoot(name: str) -> Path:
-    from tui.scenes import SCENES
+    from promptcache.tui.scenes import SCENES
 
     scene = SCENES[name]
     app = scene.app()
@@ -31,7 +31,7 @@ def main(names: list[str]) -> int:
     os.environ["TZ"] = "UTC"
     time.tzset()
     sys.path.insert(0, str(HERE.parent))
-    from tui.scenes import SCENES
+    from promptcache.tui.scenes import SCENES
 
     unknown = [n for n in names if n not in SCENES]
     if unknown:

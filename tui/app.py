@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input, ProgressBar, TabbedContent, TabPane
 
-from core import (
+from promptcache import (
     MIB,
     CachedComponentLoader,
     CacheEvent,
@@ -25,22 +26,22 @@ from core import (
     EventLog,
     WarmupReport,
 )
-from core.export import export_stats
-from core.varsets import VARS_FILE, VariableSetsError, read_variable_sets, save_variable_set
-from tui.folder_watcher import FolderChanges, FolderWatcher
-from tui.inspector import AppState, InspectorApp, TableQuery, filter_and_sort
-from tui.render_result import RenderResult, render_component
-from tui.traffic import TrafficRunner, TrafficSettings
-from tui.widgets.component_browser import ComponentBrowser
-from tui.widgets.hit_ratio import HitRatioPanel
-from tui.widgets.limits_screen import Limits, LimitsScreen
-from tui.widgets.lru_panel import LRUPanel
-from tui.widgets.lru_table import TableWindow
-from tui.widgets.monitor_panel import MonitorPanel
-from tui.widgets.save_set_screen import SaveSetScreen
-from tui.widgets.status_bar import status_line
-from tui.widgets.variable_form import VariableForm
-from tui.widgets.varset_bar import VarSetBar
+from promptcache.export import export_stats
+from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher
+from promptcache.tui.inspector import AppState, InspectorApp, TableQuery, filter_and_sort
+from promptcache.tui.render_result import RenderResult, render_component
+from promptcache.tui.traffic import TrafficRunner, TrafficSettings
+from promptcache.tui.widgets.component_browser import ComponentBrowser
+from promptcache.tui.widgets.hit_ratio import HitRatioPanel
+from promptcache.tui.widgets.limits_screen import Limits, LimitsScreen
+from promptcache.tui.widgets.lru_panel import LRUPanel
+from promptcache.tui.widgets.lru_table import TableWindow
+from promptcache.tui.widgets.monitor_panel import MonitorPanel
+from promptcache.tui.widgets.save_set_screen import SaveSetScreen
+from promptcache.tui.widgets.status_bar import status_line
+from promptcache.tui.widgets.variable_form import VariableForm
+from promptcache.tui.widgets.varset_bar import VarSetBar
+from promptcache.varsets import VARS_FILE, VariableSetsError, read_variable_sets, save_variable_set
 
 
 def table_window(cache: ComponentCache, snapshot: CacheSnapshot, query: TableQuery) -> TableWindow:
@@ -204,7 +205,9 @@ class PromptCacheApp(InspectorApp):
         self, path: str, typed: dict[str, str], defaults: dict[str, str], reload: bool
     ) -> None:
         result = render_component(self.loader, path, typed, defaults)
-        self.call_from_thread(self._show_render, result, reload)
+        # Textual types the callback as returning T | Awaitable[T]; mypy cannot solve T for
+        # a coroutine function, though call_from_thread awaits it as documented.
+        self.call_from_thread(self._show_render, result, reload)  # type: ignore[arg-type]
 
     async def _show_render(self, result: RenderResult, reload: bool) -> None:
         await self.query_one(ComponentBrowser).show(result, reload=reload)
@@ -234,7 +237,9 @@ class PromptCacheApp(InspectorApp):
             browser.open(current, reload=True)
         self.refresh_now()
 
-    def _log_file_events(self, added: set[str], modified: set[str], deleted: set[str]) -> None:
+    def _log_file_events(
+        self, added: AbstractSet[str], modified: AbstractSet[str], deleted: AbstractSet[str]
+    ) -> None:
         now = self.cache.clock()
         changed = [("created", added), ("modified", modified), ("deleted", deleted)]
         if sum(len(paths) for _, paths in changed) > 20:  # a burst: one line, not hundreds
@@ -330,7 +335,7 @@ class PromptCacheApp(InspectorApp):
         self.refresh_now()
 
     def action_next_workload(self) -> None:
-        from core.workloads import WORKLOADS
+        from promptcache.workloads import WORKLOADS
 
         current = self.traffic.settings.workload
         new = self.traffic.update(
@@ -417,7 +422,7 @@ class PromptCacheApp(InspectorApp):
 
     @on(LRUPanel.EvictRequested)
     def _evict_requested(self, event: LRUPanel.EvictRequested) -> None:
-        removed = self.cache.invalidate(event.path, event.context, reason="manual")  # type: ignore[arg-type]
+        removed = self.cache.invalidate(event.path, event.context, reason="manual")
         self.notify(f"Evicted {event.path}" if removed else f"{event.path} was already gone")
         self.refresh_now()
 

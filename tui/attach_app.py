@@ -12,20 +12,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import TabbedContent, TabPane
 
-from core import MIB, CacheSnapshot, EventLog
-from tui.inspector import AppState, InspectorApp, TableQuery
-from tui.remote import (
+from promptcache import MIB, CacheSnapshot, EntryView, EventLog
+from promptcache.client import (
     RemoteClient,
     RemoteError,
     entry_view,
     event_from,
     snapshot_from,
 )
-from tui.widgets.limits_screen import Limits, LimitsScreen
-from tui.widgets.lru_panel import LRUPanel
-from tui.widgets.lru_table import TableWindow
-from tui.widgets.monitor_panel import MonitorPanel
-from tui.widgets.status_bar import summary_text
+from promptcache.tui.inspector import AppState, InspectorApp, TableQuery
+from promptcache.tui.widgets.limits_screen import Limits, LimitsScreen
+from promptcache.tui.widgets.lru_panel import LRUPanel
+from promptcache.tui.widgets.lru_table import TableWindow
+from promptcache.tui.widgets.monitor_panel import MonitorPanel
+from promptcache.tui.widgets.status_bar import summary_text
 
 FATAL = ("bad_token", "bad_version", "hello_first")
 """Errors that retrying cannot fix: the app says so and stops trying."""
@@ -181,7 +181,7 @@ class AttachApp(InspectorApp):
     def _scanned_window(
         self, query: TableQuery, snap: CacheSnapshot, victim_key: tuple[str, object] | None
     ) -> TableWindow:
-        rows = []
+        rows: list[EntryView] = []
         for offset in range(0, min(snap.size, SCAN_LIMIT), 1000):
             page = self.client.call("entries", limit=1000, offset=offset)
             rows.extend(entry_view(e) for e in page.get("entries", []))

@@ -18,15 +18,15 @@ from textual.geometry import Size
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent
 
-from core import CacheEvent, CacheSnapshot, EntryView
-from tui.traffic import TrafficStatus
-from tui.widgets.help_screen import HelpScreen
-from tui.widgets.hit_ratio import HitRatioPanel
-from tui.widgets.lru_panel import LRUPanel
-from tui.widgets.lru_table import LRUTable, TableWindow
-from tui.widgets.memory_gauge import MemoryGauge
-from tui.widgets.monitor_panel import MonitorPanel
-from tui.widgets.status_bar import StatusBar
+from promptcache import CacheEvent, CacheSnapshot, EntryView
+from promptcache.tui.traffic import TrafficStatus
+from promptcache.tui.widgets.help_screen import HelpScreen
+from promptcache.tui.widgets.hit_ratio import HitRatioPanel
+from promptcache.tui.widgets.lru_panel import LRUPanel
+from promptcache.tui.widgets.lru_table import LRUTable, TableWindow
+from promptcache.tui.widgets.memory_gauge import MemoryGauge
+from promptcache.tui.widgets.monitor_panel import MonitorPanel
+from promptcache.tui.widgets.status_bar import StatusBar
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 COMPACT_WIDTH, COMPACT_HEIGHT = 80, 24

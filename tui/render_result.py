@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core import (
+from promptcache import (
     CachedComponentLoader,
     ComponentError,
     TemplateDiagnostics,

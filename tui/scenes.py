@@ -16,11 +16,11 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, TabbedContent
 
-from tui.app import PromptCacheApp, build_app
-from tui.folder_watcher import FolderChanges
-from tui.traffic import TrafficSettings
+from promptcache.tui import SAMPLE_LIBRARY
+from promptcache.tui.app import PromptCacheApp, build_app
+from promptcache.tui.folder_watcher import FolderChanges
+from promptcache.tui.traffic import TrafficSettings
 
-SAMPLE_LIBRARY = Path(__file__).resolve().parent / "sample_library"
 START = 1_767_268_800.0  # 2026-01-01 12:00:00 UTC
 
 

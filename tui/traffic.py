@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from core import CachedComponentLoader, ComponentError
-from core.workloads import WORKLOADS, Request, WorkloadName, generate, request_universe
+from promptcache import CachedComponentLoader, ComponentError
+from promptcache.workloads import WORKLOADS, Request, WorkloadName, generate, request_universe
 
 MAX_RATE = 50_000
 

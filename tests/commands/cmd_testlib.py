@@ -52,7 +52,7 @@ def run_process(
     env = {k: v for k, v in os.environ.items() if k not in FORCING_VARIABLES}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "tui", *(os.fspath(a) for a in args)],
+        [sys.executable, "-m", "promptcache.cli", *(os.fspath(a) for a in args)],
         cwd=cwd,
         env=env,
         capture_output=True,

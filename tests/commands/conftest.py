@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cmd_testlib import FORCING_VARIABLES, REPORT, VARS_TEXT, Run
 
-from tui.__main__ import main
+from promptcache.cli.main import main
 
 
 @pytest.fixture

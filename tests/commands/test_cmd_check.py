@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from cmd_testlib import Run, assert_one_line_error, run_process
 
-from core import checker
-from core.checker import Problem, check_folder, check_text
-from core.paths import list_components
-from tui.__main__ import SAMPLE_LIBRARY
+from promptcache import checker
+from promptcache.checker import Problem, check_folder, check_text
+from promptcache.cli.main import SAMPLE_LIBRARY
+from promptcache.paths import list_components
 
 Cli = Callable[..., Run]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cmd_testlib import Run, assert_one_line_error, run_process
 
-from tui import commands
+from promptcache.cli import check as check_command
 
 Cli = Callable[..., Run]
 
@@ -51,7 +51,7 @@ def test_keyboard_interrupt_is_one_line(
     def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(commands, "check_folder", interrupted)
+    monkeypatch.setattr(check_command, "check_folder", interrupted)
     run = cli("check", library)
     assert run.code == 130 and run.err == "promptcache check: error: interrupted\n"
 
@@ -62,7 +62,7 @@ def test_an_unexpected_os_error_is_one_line(
     def failing(*_: object, **__: object) -> None:
         raise OSError(errno.EIO, "Input/output error", "/some/file")
 
-    monkeypatch.setattr(commands, "check_folder", failing)
+    monkeypatch.setattr(check_command, "check_folder", failing)
     assert_one_line_error(cli("check", library), "check", "/some/file: Input/output error")
 
 
@@ -72,6 +72,6 @@ def test_a_closed_pipe_ends_quietly(
     def closed(*_: object, **__: object) -> None:
         raise BrokenPipeError(errno.EPIPE, "Broken pipe")  # like `| head -1`
 
-    monkeypatch.setattr(commands, "_emit", closed)
+    monkeypatch.setattr(check_command, "emit", closed)
     run = cli("check", library)
     assert run == Run(141, "", "")

@@ -13,10 +13,10 @@ import pytest
 from cmd_testlib import Run, assert_one_line_error, run_process
 from rich.console import Console
 
-from core import CachedComponentLoader, ComponentCache, ComponentOutsideBaseError
-from core.replay import Percentiles, TraceError, parse_trace_line, read_trace, replay
-from core.workloads import WORKLOADS
-from tui import commands
+from promptcache import CachedComponentLoader, ComponentCache, ComponentOutsideBaseError
+from promptcache.cli import output
+from promptcache.replay import Percentiles, TraceError, parse_trace_line, read_trace, replay
+from promptcache.workloads import WORKLOADS
 
 Cli = Callable[..., Run]
 
@@ -317,13 +317,13 @@ def test_progress_shows_only_on_a_terminal_once_the_run_is_long(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     piped = io.StringIO()
-    progress = commands._LazyProgress(Console(file=piped), 10, "replaying")
+    progress = output.LazyProgress(Console(file=piped), 10, "replaying")
     progress(5)
     progress.stop()
     assert piped.getvalue() == ""
-    monkeypatch.setattr(commands, "PROGRESS_AFTER_S", 0.0)
+    monkeypatch.setattr(output, "PROGRESS_AFTER_S", 0.0)
     terminal = io.StringIO()
-    progress = commands._LazyProgress(Console(file=terminal, force_terminal=True), 10, "replaying")
+    progress = output.LazyProgress(Console(file=terminal, force_terminal=True), 10, "replaying")
     progress(5)
     progress.stop()
     assert "replaying" in terminal.getvalue()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from core_testlib import WATCH_MODES, FakeClock, LoaderFactory, WriteFn, age
 
-from core import CachedComponentLoader, ComponentCache
+from promptcache import CachedComponentLoader, ComponentCache
 
 
 @pytest.fixture

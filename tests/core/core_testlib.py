@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from core import CachedComponentLoader
+from promptcache import CachedComponentLoader
 
 WATCH_MODES = ("inotify", "stat")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from core_testlib import REPORT, REPORT_TEXT, LoaderFactory, WriteFn
 
-import core
-from core import (
+import promptcache
+from promptcache import (
     DEFAULT_HOT_COMPONENTS,
     CachedComponentLoader,
     CacheEntry,
@@ -69,7 +69,7 @@ class TestOriginalAPI:
             "CachePerformanceMonitor",
             "ComponentError",
         ):
-            assert hasattr(core, name), name
+            assert hasattr(promptcache, name), name
         assert issubclass(ComponentError, Exception)
 
     def test_default_constructor_limits(self) -> None:
@@ -203,13 +203,13 @@ class TestOriginalAPI:
 class TestNoTextualImport:
     def test_core_does_not_import_textual(self) -> None:
         code = (
-            "import core, sys\n"
+            "import promptcache, promptcache.client, promptcache.server, sys\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
             "assert not bad, bad\n"
         )
         result = subprocess.run(
             [sys.executable, "-c", code],
-            cwd=Path(core.__file__).resolve().parent.parent,
+            cwd=Path(promptcache.__file__).resolve().parent.parent,
             capture_output=True,
             text=True,
             timeout=60,

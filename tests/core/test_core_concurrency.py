@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from core_testlib import LoaderFactory, WriteFn
 
-from core import CachedComponentLoader, ComponentCache, ComponentNotFoundError
+from promptcache import CachedComponentLoader, ComponentCache, ComponentNotFoundError
 
 THREADS = 16
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from core_testlib import LoaderFactory, WriteFn
 
-from core import (
+from promptcache import (
     CachedComponentLoader,
     CacheEvent,
     ComponentError,
@@ -151,7 +151,7 @@ class TestTypedErrors:
     ) -> None:
         write("ok.md", "fine")
         loader = make_loader()
-        with caplog.at_level(logging.DEBUG, logger="core"):
+        with caplog.at_level(logging.DEBUG, logger="promptcache"):
             report = loader.warm(["missing.md", "ok.md", "../escape.md"])
             loader.load_component("ok.md")
             loader.get_performance_stats()
@@ -160,7 +160,7 @@ class TestTypedErrors:
         messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
         assert any("missing.md" in m for m in messages)
         assert any("../escape.md" in m for m in messages)
-        assert all(r.name.startswith("core") for r in caplog.records)
+        assert all(r.name.startswith("promptcache") for r in caplog.records)
         out = capsys.readouterr()
         assert (out.out, out.err) == ("", "")
 

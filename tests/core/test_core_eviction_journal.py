@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from core import CacheEvent, ComponentCache, EvictionJournal
+from promptcache import CacheEvent, ComponentCache, EvictionJournal
 
 
 def fill(cache: ComponentCache, count: int, start: int = 0) -> None:

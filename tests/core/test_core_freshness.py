@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from core_testlib import LoaderFactory, WriteFn, age
 
-from core import CachedComponentLoader, ComponentNotFoundError
+from promptcache import CachedComponentLoader, ComponentNotFoundError
 
 CONTEXTS = [None, {"who": "Ada"}, {"who": "Bob"}, {"who": 3, "extra": None}]
 

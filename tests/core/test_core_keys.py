@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from core_testlib import LoaderFactory, WriteFn
 
-from core import ComponentCache, context_key
+from promptcache import ComponentCache, context_key
 
 
 class TestExactKeys:

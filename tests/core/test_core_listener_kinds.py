@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import CacheEvent, ComponentCache
+from promptcache import CacheEvent, ComponentCache
 
 
 def test_a_listener_gets_only_the_kinds_it_asked_for() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Hashable
 import pytest
 from core_testlib import LoaderFactory, WriteFn
 
-from core import (
+from promptcache import (
     CacheEvent,
     ComponentCache,
     ComponentError,
@@ -228,7 +228,7 @@ class TestOversizeEntries:
         loader = make_loader(cache=cache, max_component_bytes=1_000_000)
         loader.load_component("small.md")
         memory = cache.memory_bytes
-        with caplog.at_level(logging.WARNING, logger="core"):
+        with caplog.at_level(logging.WARNING, logger="promptcache"):
             assert loader.load_component("huge.md") == "H" * 150_000
             assert loader.load_component("huge.md") == "H" * 150_000
         assert cache.peek("huge.md") is None

@@ -7,7 +7,7 @@ from collections import deque
 import pytest
 from core_testlib import FakeClock
 
-from core import CachePerformanceMonitor, ComponentCache
+from promptcache import CachePerformanceMonitor, ComponentCache
 
 
 def _requests(cache: ComponentCache, hits: int, misses: int) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from core_testlib import REPORT, LoaderFactory, WriteFn
 
-from core import DEFAULT_HOT_COMPONENTS, CacheEvent, ComponentCache, WarmupReport
+from promptcache import DEFAULT_HOT_COMPONENTS, CacheEvent, ComponentCache, WarmupReport
 
 HOT = list(DEFAULT_HOT_COMPONENTS)
 
@@ -72,7 +72,7 @@ class TestPreloading:
         write(HOT[2], b"\xff\xfe latin-1 \xe9")
         write(HOT[4], "last")
         loader = make_loader()
-        with caplog.at_level(logging.WARNING, logger="core"):
+        with caplog.at_level(logging.WARNING, logger="promptcache"):
             report = loader.preload_components()
         assert report.loaded == (HOT[0], HOT[4])
         assert set(report.failed) == {HOT[1], HOT[2], HOT[3]}
@@ -311,7 +311,7 @@ class TestHotUsage:
         hot_file = tmp_path / "hot.json"
         hot_file.write_bytes(content)
         loader = make_loader(hot_usage_file=hot_file)
-        with caplog.at_level(logging.WARNING, logger="core"):
+        with caplog.at_level(logging.WARNING, logger="promptcache"):
             report = loader.preload_components()
         assert report.loaded == (REPORT,)
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -319,7 +319,7 @@ class TestHotUsage:
 
         # Saving over a corrupt file replaces it with a valid one.
         loader.load_component("a.md")
-        with caplog.at_level(logging.WARNING, logger="core"):
+        with caplog.at_level(logging.WARNING, logger="promptcache"):
             loader.save_hot_usage()
         assert json.loads(hot_file.read_text())["counts"] == {"a.md": 1}
 

@@ -14,7 +14,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from core import ComponentCache
+from promptcache import ComponentCache
 
 PATHS = st.sampled_from(["a.md", "b.md", "c.md"])
 CONTEXTS = st.sampled_from(["", "x"])

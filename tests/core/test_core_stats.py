@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from core_testlib import FakeClock, LoaderFactory, WriteFn
 
-from core import CacheEvent, ComponentCache, EventLog, LRUPolicy
+from promptcache import CacheEvent, ComponentCache, EventLog, LRUPolicy
 
 
 def _paths(cache: ComponentCache, limit: int | None = None) -> list[str]:
@@ -323,7 +323,7 @@ class TestListeners:
 
         cache.add_listener(broken)
         cache.add_listener(good.append)
-        with caplog.at_level(logging.ERROR, logger="core"):
+        with caplog.at_level(logging.ERROR, logger="promptcache"):
             cache.put("a.md", "a")
             cache.put("b.md", "b")
             cache.invalidate("b.md")

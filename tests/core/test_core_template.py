@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from core_testlib import LoaderFactory, WriteFn
 
-from core import diagnose, placeholders, render
+from promptcache import diagnose, placeholders, render
 
 
 def original_render(template: str, context: dict[str, Any]) -> str:

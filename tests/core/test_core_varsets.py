@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.varsets import (
+from promptcache.varsets import (
     VariableSetsError,
     format_variable_sets,
     read_variable_sets,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from server_testlib import ServerFactory
 
-from core import ComponentCache, StatsServer, serve_stats
+from promptcache import ComponentCache, StatsServer, serve_stats
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.server import StatsServer
+from promptcache.server import StatsServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_LIBRARY = ROOT / "tui" / "sample_library"

@@ -12,7 +12,7 @@ import time
 import pytest
 from server_testlib import SAMPLE_LIBRARY, Client, ServerFactory, connect, rss_bytes, wait_until
 
-from core import CachedComponentLoader, ComponentCache, StatsServer
+from promptcache import CachedComponentLoader, ComponentCache, StatsServer
 
 
 def greeted(server: StatsServer) -> Client:

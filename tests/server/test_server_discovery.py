@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core import ComponentCache, ComponentError, local_servers, serve_stats
-from core.server import Address, default_socket_dir
+from promptcache import ComponentCache, ComponentError, local_servers, serve_stats
+from promptcache.addresses import Address, default_socket_dir
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from server_testlib import SAMPLE_LIBRARY, Client, ServerFactory
 
-from core import (
+from promptcache import (
     CachedComponentLoader,
     CacheEvent,
     CachePerformanceMonitor,

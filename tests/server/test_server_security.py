@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from server_testlib import Client, ServerFactory
 
-from core import ComponentCache, ComponentError, StatsServer, parse_address, serve_stats
-from core.server import Address, default_socket_path
+from promptcache import ComponentCache, ComponentError, StatsServer, parse_address, serve_stats
+from promptcache.addresses import Address, default_socket_path
 
 # ----------------------------------------------------------------- addresses
 
@@ -246,7 +246,7 @@ def test_tcp_ipv6_loopback(make_server: ServerFactory) -> None:
 def test_generated_token_is_logged_once(
     make_server: ServerFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="core.server"):
+    with caplog.at_level(logging.INFO, logger="promptcache.server"):
         server = make_server("tcp:127.0.0.1:0")
     token = server.token
     assert token is not None and len(token) >= 32

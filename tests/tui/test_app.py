@@ -9,14 +9,14 @@ from pathlib import Path
 from rich.console import Console
 from textual.widgets import Input, Static
 
-from core import CacheEvent, describe_context
-from tui.app import PromptCacheApp, TableQuery, table_window
-from tui.render_result import MAX_VALUE_CHARS
-from tui.scenes import REPORT, open_component, scene_app, send_traffic, settle
-from tui.widgets.hit_ratio import HitRatioPanel
-from tui.widgets.limits_screen import LimitsScreen
-from tui.widgets.lru_table import LRUTable
-from tui.widgets.monitor_panel import collapse_repeats, events_text
+from promptcache import CacheEvent, describe_context
+from promptcache.tui.app import PromptCacheApp, TableQuery, table_window
+from promptcache.tui.render_result import MAX_VALUE_CHARS
+from promptcache.tui.scenes import REPORT, open_component, scene_app, send_traffic, settle
+from promptcache.tui.widgets.hit_ratio import HitRatioPanel
+from promptcache.tui.widgets.limits_screen import LimitsScreen
+from promptcache.tui.widgets.lru_table import LRUTable
+from promptcache.tui.widgets.monitor_panel import collapse_repeats, events_text
 
 SIZE = (100, 30)
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from core import ComponentCache, serve_stats
-from tui.attach_app import AttachApp
-from tui.remote import RemoteClient, parse_address
-from tui.remote_commands import find_default_server
+from promptcache import ComponentCache, serve_stats
+from promptcache.addresses import parse_address
+from promptcache.cli.attach import find_default_server
+from promptcache.client import RemoteClient
+from promptcache.tui.attach_app import AttachApp
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "prompt_server.py"
@@ -158,7 +159,7 @@ class TestAttach:
 
 DEFAULT_SERVER = """\
 import sys
-from core import ComponentCache, serve_stats
+from promptcache import ComponentCache, serve_stats
 print(serve_stats(ComponentCache(), "unix:DEFAULT").address, flush=True)
 sys.stdin.read()  # until the test closes stdin
 """
@@ -178,7 +179,7 @@ def start_default_server(env: dict[str, str] | None = None) -> tuple[subprocess.
 class TestAttachCommandLine:
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "tui", *args],
+            [sys.executable, "-m", "promptcache.cli", *args],
             capture_output=True, text=True, timeout=60, env={**os.environ, **env},
         )  # fmt: skip
 
@@ -235,7 +236,7 @@ class TestAttachCommandLine:
         [
             (("attach", "nowhere"), "bad address 'nowhere'"),
             (("attach", "tcp:127.0.0.1:9"), "needs the server's token"),
-            (("attach", "tcp:127.0.0.1:9", "--token-file", "/no/such/file"), "does not exist"),
+            (("attach", "tcp:127.0.0.1:9", "--token-file", "/no/such/file"), "No such file"),
             (("serve", "--host", "0.0.0.0"), "localhost"),
         ],
     )
@@ -249,7 +250,7 @@ class TestServe:
     def test_serves_the_app_page_with_local_assets(self) -> None:
         port = free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "tui", "serve", "--port", str(port)],
+            [sys.executable, "-m", "promptcache.cli", "serve", "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env={**os.environ, "NO_COLOR": "1"},

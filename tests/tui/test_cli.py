@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tui.__main__ import SAMPLE_LIBRARY, build_parser
+from promptcache.cli.main import SAMPLE_LIBRARY, build_parser
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "promptcache.cli", *args], capture_output=True, text=True, timeout=60
     )
 
 

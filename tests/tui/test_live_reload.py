@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from core.varsets import VARS_FILE
-from tui.app import PromptCacheApp
-from tui.folder_watcher import FolderChanges, FolderWatcher
-from tui.scenes import scene_app, settle
+from promptcache.tui.app import PromptCacheApp
+from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher
+from promptcache.tui.scenes import scene_app, settle
+from promptcache.varsets import VARS_FILE
 
 REPORT = "components/report.md"
 

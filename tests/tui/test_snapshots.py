@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tui.scenes import SCENES
+from promptcache.tui.scenes import SCENES
 
 
 @pytest.mark.parametrize("name", list(SCENES))

@@ -10,11 +10,11 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from tui.render_result import RenderResult, rendered_diff
-from tui.widgets.component_tree import ComponentTree
-from tui.widgets.render_preview import RenderPreview
-from tui.widgets.variable_form import VariableForm
-from tui.widgets.varset_bar import VarSetBar
+from promptcache.tui.render_result import RenderResult, rendered_diff
+from promptcache.tui.widgets.component_tree import ComponentTree
+from promptcache.tui.widgets.render_preview import RenderPreview
+from promptcache.tui.widgets.variable_form import VariableForm
+from promptcache.tui.widgets.varset_bar import VarSetBar
 
 
 def status_text(result: RenderResult, *, reload: bool = False) -> Text:

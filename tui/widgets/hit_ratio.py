@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from core import CacheSnapshot
+from promptcache import CacheSnapshot
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 

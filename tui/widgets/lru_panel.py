@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from tui.widgets.lru_table import SORTS, LRUTable, TableWindow, header_text
+from promptcache.tui.widgets.lru_table import SORTS, LRUTable, TableWindow, header_text
 
 
 class LRUPanel(Vertical):

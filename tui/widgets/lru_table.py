@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core import EntryView, describe_context
+from promptcache import EntryView, describe_context
 
 SORTS = ("recency", "hits", "size", "idle")
 """Orders the table offers; ``recency`` is the cache's own MRU → LRU order."""

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from core import MIB, CacheSnapshot
+from promptcache import MIB, CacheSnapshot
 
 
 def bar(fraction: float, width: int, style: str) -> Text:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from core import CacheEvent, CacheSnapshot, describe_context
+from promptcache import CacheEvent, CacheSnapshot, describe_context
 
 EVENT_STYLES = {
     "evict": "yellow",

@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from core.template import PLACEHOLDER, find_malformed
-from tui.render_result import RenderResult
+from promptcache.template import PLACEHOLDER, find_malformed
+from promptcache.tui.render_result import RenderResult
 
 
 def rendered_text(result: RenderResult) -> Text:
@@ -142,7 +142,7 @@ class RenderPreview(Vertical):
             "Diagnostics" if not (problems or result.error) else f"Diagnostics ({problems or '!'})"
         )
         tabs = self.query_one(TabbedContent)
-        tabs.get_tab("tab-diagnostics").label = label  # type: ignore[assignment]
+        tabs.get_tab("tab-diagnostics").label = label
 
     def show_changes(self, lines: list[str] | None) -> None:
         """Show the diff of the last change on disk (None: no change seen yet)."""
@@ -150,9 +150,9 @@ class RenderPreview(Vertical):
         tab = self.query_one(TabbedContent).get_tab("tab-changes")
         if lines is None:
             body.update(NO_CHANGES)
-            tab.label = "Changes"  # type: ignore[assignment]
+            tab.label = "Changes"
             return
         added = sum(1 for x in lines if x.startswith("+") and not x.startswith("+++"))
         removed = sum(1 for x in lines if x.startswith("-") and not x.startswith("---"))
         body.update(changes_text(lines))
-        tab.label = f"Changes (+{added} −{removed})"  # type: ignore[assignment]
+        tab.label = f"Changes (+{added} −{removed})"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from core import CacheSnapshot
-from tui.traffic import TrafficStatus
+from promptcache import CacheSnapshot
+from promptcache.tui.traffic import TrafficStatus
 
 
 def summary_text(cache: CacheSnapshot) -> Text:

@@ -9,7 +9,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
-from tui.render_result import check_value
+from promptcache.tui.render_result import check_value
 
 
 class VariableForm(VerticalScroll, can_focus=False):

@@ -1,4 +1,5 @@
-"""``promptcache``: open the inspector on a component folder (or the bundled samples)."""
+"""``promptcache``: the app on a component folder (or the bundled samples), and the
+dispatch to the other commands."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from core import ComponentError
-from core.workloads import WORKLOADS
-from tui.commands import positive_float, positive_int
+from promptcache import PromptCacheError
+from promptcache.tui import SAMPLE_LIBRARY
+from promptcache.workloads import WORKLOADS
+
+from .args import positive_float, positive_int
 
 DEMO_MEMORY_MB = 0.22
 """The demo's memory budget: small enough that memory evictions show next to size ones."""
 
-SAMPLE_LIBRARY = Path(__file__).resolve().parent / "sample_library"
 
 DESCRIPTION = """\
 Watch a prompt-component cache live and debug component templates.
@@ -31,7 +33,7 @@ Commands for scripts and CI (promptcache COMMAND --help for their options):
 
 A running application's cache, and the app in a browser:
 
-  promptcache attach [ADDRESS]  live panels for a cache served by core.serve_stats
+  promptcache attach [ADDRESS]  live panels for a cache served by promptcache.serve_stats
   promptcache serve [PATH]      this app over HTTP on localhost (textual-serve)
 """
 
@@ -84,6 +86,13 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
         metavar="DIR",
         help="where e (export) writes files (default: current folder)",
     )
+    parser.add_argument(
+        "--theme",
+        default=None,
+        metavar="NAME",
+        help="a Textual theme, e.g. textual-light or nord (default: textual-dark; "
+        "ctrl+p, then 'theme', switches it live)",
+    )
     demo = parser.add_argument_group("demo traffic (promptcache demo)")
     demo.add_argument(
         "--workload", choices=WORKLOADS, default="zipf", help="request pattern (default: zipf)"
@@ -104,31 +113,44 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
     return parser
 
 
+def check_theme(parser: argparse.ArgumentParser, name: str) -> str:
+    """``name`` when it is one of Textual's built-in themes; a one-line usage error otherwise."""
+    from textual.theme import BUILTIN_THEMES
+
+    if name not in BUILTIN_THEMES:
+        parser.error(f"no theme {name!r}; choose one of: {', '.join(sorted(BUILTIN_THEMES))}")
+    return name
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``promptcache`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in ("render", "check", "stats"):
-        from tui.commands import main as run_command
+        from .commands import main as run_command
 
         return run_command(args_list)
-    if args_list and args_list[0] in ("attach", "serve"):
-        from tui import remote_commands
+    if args_list and args_list[0] == "attach":
+        from .attach import attach
 
-        run = remote_commands.attach if args_list[0] == "attach" else remote_commands.serve
-        return run(args_list[1:])
+        return attach(args_list[1:])
+    if args_list and args_list[0] == "serve":
+        from .serve import serve
+
+        return serve(args_list[1:])
     demo = bool(args_list) and args_list[0] == "demo"
     if demo:
         args_list = args_list[1:]
     parser = build_parser("promptcache demo" if demo else "promptcache")
     args = parser.parse_args(args_list)
+    theme = None if args.theme is None else check_theme(parser, args.theme)
     folder = args.path if args.path is not None else SAMPLE_LIBRARY
     if not folder.exists():
         parser.error(f"component folder {str(folder)!r} does not exist")
     if not folder.is_dir():
         parser.error(f"{str(folder)!r} is not a folder")
 
-    from tui.app import build_app
-    from tui.traffic import TrafficSettings
+    from promptcache.tui.app import build_app
+    from promptcache.tui.traffic import TrafficSettings
 
     try:
         app = build_app(
@@ -142,8 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             export_dir=args.export_dir,
             folder_label="bundled sample components" if args.path is None else None,
         )
-    except ComponentError as exc:
+    except PromptCacheError as exc:
         parser.error(str(exc))
+    if theme is not None:
+        app.theme = theme
     try:
         app.run()
     finally:

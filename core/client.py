@@ -1,4 +1,4 @@
-"""A client for a running application's stats server (``core.server``), for ``attach``.
+"""A client for a running application's stats server (``promptcache.server``), for ``attach``.
 
 It speaks protocol v1 (newline-delimited JSON, see docs/protocol.md) over a blocking
 socket and turns the server's answers back into the same immutable views the panels show
@@ -13,9 +13,10 @@ import socket
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from core import CacheEvent, CacheSnapshot, ComponentError, EntryView
-from core.server import Address
-from core.server import parse_address as server_address
+from .addresses import Address
+from .errors import PromptCacheError
+from .events import CacheEvent
+from .stats import CacheSnapshot, EntryView
 
 PROTOCOL = 1
 MAX_LINE = 8 * 1024 * 1024
@@ -27,14 +28,6 @@ class RemoteError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def parse_address(text: str) -> Address:
-    """``unix:PATH`` or ``tcp:HOST:PORT`` as the server parses it; ValueError if neither."""
-    try:
-        return server_address(text)
-    except ComponentError as exc:
-        raise ValueError(str(exc)) from None
 
 
 def _context(value: Any) -> Hashable:
@@ -91,7 +84,7 @@ class RemoteClient:
         self.address = address
         self.rediscover = rediscover
         """Finds the address again when a connection fails (an application found on
-        unix:DEFAULT that restarted has a new socket); ValueError when it cannot."""
+        unix:DEFAULT that restarted has a new socket); PromptCacheError when it cannot."""
         self.token = token
         self.timeout = timeout
         self._sock: socket.socket | None = None
@@ -113,7 +106,7 @@ class RemoteClient:
                 raise
             try:
                 found = self.rediscover()
-            except ValueError:
+            except PromptCacheError:
                 found = self.address
             if found == self.address:
                 raise

@@ -1,0 +1,1 @@
+"""The ``promptcache`` command line: the app, and commands for scripts and CI."""
