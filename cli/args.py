@@ -57,3 +57,13 @@ def assignment(text: str) -> tuple[str, str]:
             f"{name!r} is not a variable name (letters, digits and _, not starting with a digit)"
         )
     return name, value
+
+
+def theme_name(text: str) -> str:
+    """argparse type: the name of one of Textual's built-in themes."""
+    from textual.theme import BUILTIN_THEMES
+
+    if text not in BUILTIN_THEMES:
+        choices = ", ".join(sorted(BUILTIN_THEMES))
+        raise argparse.ArgumentTypeError(f"no theme {text!r}; choose one of: {choices}")
+    return text

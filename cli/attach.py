@@ -16,7 +16,7 @@ from promptcache.addresses import (
 )
 from promptcache.errors import PromptCacheError
 
-from .args import positive_float
+from .args import positive_float, theme_name
 
 ATTACH_HELP = """\
 Show the live panels for the cache inside a running application that started a stats
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how often the panels refresh (default: 0.5)",
     )  # fmt: skip
     parser.add_argument(
-        "--theme", default=None, metavar="NAME",
+        "--theme", type=theme_name, default=None, metavar="NAME",
         help="a Textual theme, e.g. textual-light (default: textual-dark)",
     )  # fmt: skip
     return parser
@@ -96,8 +96,6 @@ def attach(argv: Sequence[str]) -> int:
     rediscover = find_default_server if args.address == "unix:DEFAULT" else None
     app = AttachApp(RemoteClient(address, token, rediscover=rediscover), refresh_s=args.refresh)
     if args.theme is not None:
-        from .main import check_theme
-
-        app.theme = check_theme(parser, args.theme)
+        app.theme = args.theme
     app.run()
     return 0

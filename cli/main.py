@@ -12,7 +12,7 @@ from promptcache import PromptCacheError
 from promptcache.tui import SAMPLE_LIBRARY
 from promptcache.workloads import WORKLOADS
 
-from .args import positive_float, positive_int
+from .args import positive_float, positive_int, theme_name
 
 DEMO_MEMORY_MB = 0.22
 """The demo's memory budget: small enough that memory evictions show next to size ones."""
@@ -88,6 +88,7 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--theme",
+        type=theme_name,
         default=None,
         metavar="NAME",
         help="a Textual theme, e.g. textual-light or nord (default: textual-dark; "
@@ -113,15 +114,6 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
     return parser
 
 
-def check_theme(parser: argparse.ArgumentParser, name: str) -> str:
-    """``name`` when it is one of Textual's built-in themes; a one-line usage error otherwise."""
-    from textual.theme import BUILTIN_THEMES
-
-    if name not in BUILTIN_THEMES:
-        parser.error(f"no theme {name!r}; choose one of: {', '.join(sorted(BUILTIN_THEMES))}")
-    return name
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``promptcache`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -142,7 +134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list = args_list[1:]
     parser = build_parser("promptcache demo" if demo else "promptcache")
     args = parser.parse_args(args_list)
-    theme = None if args.theme is None else check_theme(parser, args.theme)
     folder = args.path if args.path is not None else SAMPLE_LIBRARY
     if not folder.exists():
         parser.error(f"component folder {str(folder)!r} does not exist")
@@ -166,8 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except PromptCacheError as exc:
         parser.error(str(exc))
-    if theme is not None:
-        app.theme = theme
+    if args.theme is not None:
+        app.theme = args.theme
     try:
         app.run()
     finally:

@@ -75,3 +75,17 @@ def test_a_closed_pipe_ends_quietly(
     monkeypatch.setattr(check_command, "emit", closed)
     run = cli("check", library)
     assert run == Run(141, "", "")
+
+
+@pytest.mark.parametrize("command", [(), ("attach",)])
+def test_an_unknown_theme_is_one_line_naming_the_choices(command: tuple[str, ...]) -> None:
+    done = run_process(*command, "--theme", "no-such-theme")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "no theme 'no-such-theme'" in last and "textual-light" in last
+
+
+def test_a_known_theme_is_taken() -> None:
+    from promptcache.cli.main import build_parser
+
+    assert build_parser().parse_args(["--theme", "textual-light"]).theme == "textual-light"
