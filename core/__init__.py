@@ -19,6 +19,7 @@ from .errors import (
 from .events import CacheEvent, EventKind, EventLog
 from .loader import CachedComponentLoader, LoadResult, WarmupReport, context_key
 from .monitor import CachePerformanceMonitor
+from .policies import POLICIES, AdaptivePolicy, make_policy
 from .policy import EvictionPolicy, LRUPolicy
 from .server import StatsServer, serve_stats
 from .stats import CacheSnapshot, EntryView, describe_context
@@ -27,6 +28,8 @@ from .template import TemplateDiagnostics, diagnose, placeholders, render
 __all__ = [
     "DEFAULT_HOT_COMPONENTS",
     "MIB",
+    "POLICIES",
+    "AdaptivePolicy",
     "Address",
     "CacheEntry",
     "CacheEvent",
@@ -56,6 +59,7 @@ __all__ = [
     "describe_context",
     "diagnose",
     "local_servers",
+    "make_policy",
     "parse_address",
     "placeholders",
     "render",

@@ -1,0 +1,161 @@
+"""The adaptive policy: simulate a few expert policies and keep what the recent best keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from itertools import chain, islice
+from typing import Any, TypeVar
+
+from ..policy import LRUPolicy
+from ._base import ResidentPolicy
+from .lirs import LIRSPolicy
+from .wtinylfu import WTinyLFUPolicy
+
+V = TypeVar("V")
+
+Expert = Any  # a policy over keys only: each value is its key
+_ABSENT: Any = object()
+
+HALF_LIFE_FACTOR = 8.0
+"""An expert's score halves over this many times the capacity of requests."""
+SWITCH_MARGIN = 0.02
+"""A challenger leads once its recent hit ratio beats the leader's by this much."""
+
+
+def default_experts() -> list[Expert]:
+    """LIRS (reuse distance: loops, scans), W-TinyLFU (frequency) and LRU (recency)."""
+    return [LIRSPolicy(), WTinyLFUPolicy(), LRUPolicy()]
+
+
+def is_request(value: object) -> bool:
+    """False for a value put without a request: ComponentCache's preloaded and warmed-up
+    entries start with ``access_count == 0``; anything else counts as requested."""
+    return getattr(value, "access_count", 1) != 0
+
+
+class AdaptivePolicy(ResidentPolicy[V]):
+    """Follow the expert with the best recent hit ratio (after ARC, LeCaR and Cacheus).
+
+    Every request is replayed through each expert, a key-only copy of a reference policy
+    sized like the cache. Each expert's hits are counted with exponential decay (half-life
+    of eight capacities of requests), and the cache keeps what the leading expert keeps:
+    a victim is a resident key the leader does not hold, the one it dropped longest ago;
+    only when there is none does the leader choose. After a switch, the cache converges on
+    the new leader's contents over the next misses, at no extra cost.
+
+    Preload: a value for which ``is_request`` is false (preloaded or warmed up) is held but
+    not shown to the experts, so it adds to no frequency count, ghost or score. It is the
+    first to go when room is needed, until a request for it reaches the experts as the
+    key's first access.
+    """
+
+    name = "adaptive"
+
+    def __init__(
+        self,
+        experts: Sequence[Expert] | None = None,
+        *,
+        requested: Callable[[object], bool] = is_request,
+    ) -> None:
+        super().__init__()
+        self.experts: list[Expert] = list(default_experts() if experts is None else experts)
+        self._requested = requested
+        self.scores = [0.0] * len(self.experts)
+        self._decay = 1.0
+        self.leader = 0
+        # Resident keys the leader does not hold, the oldest first.
+        self._outside: dict[Hashable, None] = {}
+        self.switches = 0
+
+    @property
+    def leader_name(self) -> str:
+        """The name of the expert followed now."""
+        return str(self.experts[self.leader].name)
+
+    def _replay(self, key: Hashable) -> None:
+        """One request through every expert; keeps ``_outside`` in step with the leader."""
+        capacity = self.capacity
+        scores, decay = self.scores, self._decay
+        values, outside = self._values, self._outside
+        lead = self.leader
+        for index, expert in enumerate(self.experts):
+            if expert.get(key, _ABSENT) is not _ABSENT:
+                expert.record_access(key)
+                scores[index] = scores[index] * decay + 1.0
+            else:
+                scores[index] *= decay
+                expert.insert_new(key, key)
+                if capacity:
+                    while len(expert) > capacity:
+                        dropped = expert.pop_victim()[0]
+                        if index == lead and dropped in values:
+                            outside[dropped] = None
+                if index == lead:
+                    outside.pop(key, None)
+        best = max(range(len(scores)), key=scores.__getitem__)
+        if best != lead and scores[best] > scores[lead] * (1.0 + SWITCH_MARGIN) + 1.0:
+            self._follow(best)
+
+    def _follow(self, index: int) -> None:
+        self.leader = index
+        self.switches += 1
+        leader = self.experts[index]
+        self._outside = {k: None for k in self._values if k not in leader}
+
+    def record_access(self, key: Hashable) -> None:
+        self._replay(key)
+
+    def insert_new(self, key: Hashable, value: V) -> V:
+        old = self._values.setdefault(key, value)
+        if old is not value:
+            return old
+        if self._requested(value):
+            self._replay(key)
+            if key not in self.experts[self.leader]:
+                self._outside[key] = None
+        else:
+            self._outside[key] = None
+        return value
+
+    def remove(self, key: Hashable) -> V:
+        self._outside.pop(key, None)
+        return self._values.pop(key)
+
+    def _learn_capacity(self) -> None:
+        super()._learn_capacity()
+        self._decay = 0.5 ** (1.0 / (HALF_LIFE_FACTOR * max(1, self.capacity)))
+
+    def _next_outside(self) -> Hashable:
+        if not self._values:
+            raise KeyError("pop_victim(): the policy holds nothing")
+        outside, values = self._outside, self._values
+        leader = self.experts[self.leader]
+        while not outside:  # the leader holds every resident key: let it choose
+            dropped = leader.pop_victim()[0]
+            if dropped in values:
+                outside[dropped] = None
+        return next(iter(outside))
+
+    def pop_victim(self) -> tuple[Hashable, V]:
+        self._learn_capacity()
+        key = self._next_outside()
+        del self._outside[key]
+        return key, self._values.pop(key)
+
+    def victim(self) -> V | None:
+        return self._values[self._next_outside()] if self._values else None
+
+    def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
+        values, outside = self._values, self._outside
+        leader = self.experts[self.leader]
+        held = (values[k] for k in leader.ordered() if k in values and k not in outside)
+        dropped = (values[k] for k in reversed(outside))
+        return islice(chain(held, dropped), offset, None if limit is None else offset + limit)
+
+    def clear(self) -> None:
+        self._values.clear()
+        self._outside.clear()
+        for expert in self.experts:
+            expert.clear()
+        self.scores = [0.0] * len(self.experts)
+        self.leader = 0

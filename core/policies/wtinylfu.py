@@ -1,0 +1,184 @@
+"""W-TinyLFU (Einziger, Friedman and Manes, 2017), Caffeine's policy, and its hill climber."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
+from itertools import chain, islice
+from typing import TypeVar
+
+from ._base import ResidentPolicy
+
+V = TypeVar("V")
+
+MAX_COUNT = 15
+"""Counts saturate here, like the 4-bit counters of Caffeine's sketch."""
+SAMPLE_FACTOR = 10
+"""Counts are halved each time this many times the capacity accesses were counted."""
+PROTECTED_FRACTION = 0.8
+
+
+class FrequencyCounter:
+    """Recent access counts: exact, saturating at 15, halved every ``10 x capacity`` counts.
+
+    TinyLFU's count-min sketch trades a little accuracy for memory; in Python a dict is
+    both more accurate and much faster than four hashed counters. Halving drops keys whose
+    count reaches 0, so at most ``10 x capacity`` keys are tracked.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[Hashable, int] = {}
+        self.added = 0
+        self.period = 0  # 0 until a capacity is known: never halve
+
+    def add(self, key: Hashable) -> None:
+        counts = self.counts
+        count = counts.get(key, 0)
+        if count < MAX_COUNT:
+            counts[key] = count + 1
+        self.added += 1
+        if self.added >= self.period > 0:
+            self.halve()
+
+    def halve(self) -> None:
+        self.counts = {k: c >> 1 for k, c in self.counts.items() if c > 1}
+        self.added >>= 1
+
+    def clear(self) -> None:
+        self.counts.clear()
+        self.added = 0
+
+
+class WTinyLFUPolicy(ResidentPolicy[V]):
+    """A small LRU window admits every new key; a key leaving the window enters the main
+    SLRU only if it was accessed more often recently than the key it would displace.
+
+    Args:
+        window: The window's initial share of the capacity (Caffeine's 1%).
+        climb: Adapt the window's share by hill climbing on the hit ratio, as Caffeine
+            does: every ``10 x capacity`` requests, keep moving the share the same way
+            while the hit ratio improves, turn back when it falls.
+    """
+
+    name = "wtinylfu"
+
+    def __init__(self, window: float = 0.01, *, climb: bool = False) -> None:
+        super().__init__()
+        self._window: OrderedDict[Hashable, None] = OrderedDict()
+        self._probation: OrderedDict[Hashable, None] = OrderedDict()
+        self._protected: OrderedDict[Hashable, None] = OrderedDict()
+        self._segment: dict[Hashable, OrderedDict[Hashable, None]] = {}
+        self.frequency = FrequencyCounter()
+        self.window_share = window
+        self._initial_window = window
+        self._climb = climb
+        self._hits = 0
+        self._misses = 0
+        self._previous_ratio = 0.0
+        self._step = -0.0625
+
+    def record_access(self, key: Hashable) -> None:
+        self.frequency.add(key)
+        segment = self._segment[key]
+        if segment is self._probation:
+            del segment[key]
+            protected = self._protected
+            protected[key] = None
+            self._segment[key] = protected
+            if len(protected) > PROTECTED_FRACTION * self._main_limit():
+                demoted, _ = protected.popitem(last=False)
+                self._probation[demoted] = None
+                self._segment[demoted] = self._probation
+        else:
+            segment.move_to_end(key)
+        self._hits += 1
+        if self._climb and self._hits + self._misses >= self.frequency.period > 0:
+            self._adapt()
+
+    def insert_new(self, key: Hashable, value: V) -> V:
+        old = self._values.setdefault(key, value)
+        if old is not value:
+            return old
+        self.frequency.add(key)
+        self._window[key] = None
+        self._segment[key] = self._window
+        self._misses += 1
+        if self._climb and self._hits + self._misses >= self.frequency.period > 0:
+            self._adapt()
+        return value
+
+    def _adapt(self) -> None:
+        requests = self._hits + self._misses
+        ratio = self._hits / requests
+        change = ratio - self._previous_ratio
+        amount = self._step if change >= 0 else -self._step
+        if abs(change) >= 0.05:  # the traffic changed: restart with a full step
+            self._step = 0.0625 if amount >= 0 else -0.0625
+        else:
+            self._step = 0.98 * amount
+        self.window_share = min(1.0, max(0.0, self.window_share + amount))
+        self._previous_ratio = ratio
+        self._hits = self._misses = 0
+
+    def _window_limit(self) -> int:
+        return int(self.capacity * self.window_share)
+
+    def _main_limit(self) -> int:
+        return max(0, (self.capacity or len(self._values)) - self._window_limit())
+
+    def remove(self, key: Hashable) -> V:
+        value = self._values.pop(key)
+        del self._segment.pop(key)[key]
+        return value
+
+    def _choose(self) -> tuple[Hashable, Hashable | None]:
+        """``(victim, admitted)``: the key to evict, and a window key to move into main."""
+        if not self._values:
+            raise KeyError("pop_victim(): the policy holds nothing")
+        window, probation, protected = self._window, self._probation, self._protected
+        window_limit = self._window_limit()
+        main_limit = self.capacity - window_limit
+        # The cache's first eviction, or a larger window share: spill the window into main.
+        while len(window) > window_limit and len(probation) + len(protected) < main_limit:
+            key, _ = window.popitem(last=False)
+            probation[key] = None
+            self._segment[key] = probation
+        main = probation or protected
+        if len(window) > window_limit or not main:
+            candidate = next(iter(window))
+            if not main:
+                return candidate, None
+            resident = next(iter(main))
+            counts = self.frequency.counts
+            if counts.get(candidate, 0) > counts.get(resident, 0):
+                return resident, candidate
+            return candidate, None
+        return next(iter(main)), None
+
+    def pop_victim(self) -> tuple[Hashable, V]:
+        self._learn_capacity()
+        self.frequency.period = SAMPLE_FACTOR * max(1, self.capacity)
+        key, admitted = self._choose()
+        del self._segment.pop(key)[key]
+        if admitted is not None:
+            del self._window[admitted]
+            self._probation[admitted] = None
+            self._segment[admitted] = self._probation
+        return key, self._values.pop(key)
+
+    def victim(self) -> V | None:
+        return self._values[self._choose()[0]] if self._values else None
+
+    def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
+        keys = chain(reversed(self._protected), reversed(self._window), reversed(self._probation))
+        values = self._values
+        return islice((values[k] for k in keys), offset, None if limit is None else offset + limit)
+
+    def clear(self) -> None:
+        for part in (self._values, self._window, self._probation, self._protected, self._segment):
+            part.clear()
+        self.frequency.clear()
+        self.window_share = self._initial_window
+        self._hits = self._misses = 0
+        self._previous_ratio = 0.0
+        self._step = -0.0625
