@@ -131,13 +131,13 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
         del self._segment.pop(key)[key]
         return value
 
-    def _choose(self) -> tuple[Hashable, Hashable | None]:
+    def _choose(self, capacity: int) -> tuple[Hashable, Hashable | None]:
         """``(victim, admitted)``: the key to evict, and a window key to move into main."""
         if not self._values:
             raise KeyError("pop_victim(): the policy holds nothing")
         window, probation, protected = self._window, self._probation, self._protected
-        window_limit = self._window_limit()
-        main_limit = self.capacity - window_limit
+        window_limit = int(capacity * self.window_share)
+        main_limit = capacity - window_limit
         # The cache's first eviction, or a larger window share: spill the window into main.
         while len(window) > window_limit and len(probation) + len(protected) < main_limit:
             key, _ = window.popitem(last=False)
@@ -158,7 +158,7 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
     def pop_victim(self) -> tuple[Hashable, V]:
         self._learn_capacity()
         self.frequency.period = SAMPLE_FACTOR * max(1, self.capacity)
-        key, admitted = self._choose()
+        key, admitted = self._choose(self.capacity)
         del self._segment.pop(key)[key]
         if admitted is not None:
             del self._window[admitted]
@@ -167,7 +167,8 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
         return key, self._values.pop(key)
 
     def victim(self) -> V | None:
-        return self._values[self._choose()[0]] if self._values else None
+        """The next victim, for the capacity ``pop_victim`` would learn now."""
+        return self._values[self._choose(len(self._values) - 1)[0]] if self._values else None
 
     def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
         keys = chain(reversed(self._protected), reversed(self._window), reversed(self._probation))
