@@ -85,13 +85,13 @@ class AdaptivePolicy(ResidentPolicy[V]):
             else:
                 scores[index] *= decay
                 expert.insert_new(key, key)
+                if index == lead:
+                    outside.pop(key, None)
                 if capacity:
                     while len(expert) > capacity:
                         dropped = expert.pop_victim()[0]
                         if index == lead and dropped in values:
                             outside[dropped] = None
-                if index == lead:
-                    outside.pop(key, None)
         best = max(range(len(scores)), key=scores.__getitem__)
         if best != lead and scores[best] > scores[lead] * (1.0 + SWITCH_MARGIN) + 1.0:
             self._follow(best)

@@ -50,6 +50,7 @@ class LIRSPolicy(ResidentPolicy[V]):
 
     def _demote_bottom(self) -> None:
         """The stack's bottom LIR key becomes a resident HIR key, at the queue's end."""
+        self._prune()
         bottom, _ = self._stack.popitem(last=False)
         self._lir.remove(bottom)
         self._queue[bottom] = None
@@ -69,7 +70,8 @@ class LIRSPolicy(ResidentPolicy[V]):
             if len(self._lir) > self._lir_limit():
                 self._demote_bottom()
         else:
-            stack[key] = None
+            if self._lir:  # with no LIR key at all, the stack stays empty
+                stack[key] = None
             self._queue.move_to_end(key)
 
     def insert_new(self, key: Hashable, value: V) -> V:
@@ -87,7 +89,8 @@ class LIRSPolicy(ResidentPolicy[V]):
             stack[key] = None
             self._lir.add(key)
         else:
-            stack[key] = None
+            if self._lir:
+                stack[key] = None
             self._queue[key] = None
         if self.capacity:
             limit = NONRESIDENT_FACTOR * self.capacity

@@ -85,7 +85,8 @@ class S3FIFOPolicy(ResidentPolicy[V]):
         del self._freq[key]
         if source is self._small:
             self._ghost[key] = None
-            while len(self._ghost) > max(1, self.capacity - int(self.capacity * SMALL_FRACTION)):
+            main_target = max(1, self.capacity - max(1, int(self.capacity * SMALL_FRACTION)))
+            while len(self._ghost) > main_target:
                 self._ghost.popitem(last=False)
         return key, self._values.pop(key)
 
