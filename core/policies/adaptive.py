@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any, TypeVar
 
 from ..policy import LRUPolicy
 from ._base import ResidentPolicy
 from .lirs import LIRSPolicy
+from .s3fifo import S3FIFOPolicy
 from .wtinylfu import WTinyLFUPolicy
 
 V = TypeVar("V")
@@ -19,12 +21,17 @@ _ABSENT: Any = object()
 HALF_LIFE_FACTOR = 8.0
 """An expert's score halves over this many times the capacity of requests."""
 SWITCH_MARGIN = 0.02
-"""A challenger leads once its recent hit ratio beats the leader's by this much."""
+"""A challenger leads once its recent hits beat the leader's by this share."""
+HIT_LOG_LIMIT = 1 << 16
+"""Hits waiting to be replayed through the experts; in a longer run of hits without a
+miss (when nothing is evicted anyway) the oldest are dropped."""
+_RESCALE_AT = 1e150
 
 
 def default_experts() -> list[Expert]:
-    """LIRS (reuse distance: loops, scans), W-TinyLFU (frequency) and LRU (recency)."""
-    return [LIRSPolicy(), WTinyLFUPolicy(), LRUPolicy()]
+    """LIRS (reuse distance: loops, scans), W-TinyLFU (frequency), S3-FIFO (quick
+    demotion of one-hit keys) and LRU (recency)."""
+    return [LIRSPolicy(), WTinyLFUPolicy(), S3FIFOPolicy(), LRUPolicy()]
 
 
 def is_request(value: object) -> bool:
@@ -43,7 +50,12 @@ class AdaptivePolicy(ResidentPolicy[V]):
     only when there is none does the leader choose. After a switch, the cache converges on
     the new leader's contents over the next misses, at no extra cost.
 
-    Preload: a value for which ``is_request`` is false (preloaded or warmed up) is held but
+    A hit only appends the key to a log (a C call, as cheap as LRU's reordering); the log
+    is replayed through the experts, in order, at the next miss or read of the policy
+    (``victim``, ``ordered``, ``sync``), which gives the same result as replaying each hit
+    at once, since nothing is evicted in between.
+
+    Preload: a value for which ``requested`` is false (preloaded or warmed up) is held but
     not shown to the experts, so it adds to no frequency count, ghost or score. It is the
     first to go when room is needed, until a request for it reaches the experts as the
     key's first access.
@@ -61,56 +73,84 @@ class AdaptivePolicy(ResidentPolicy[V]):
         self.experts: list[Expert] = list(default_experts() if experts is None else experts)
         self._requested = requested
         self.scores = [0.0] * len(self.experts)
-        self._decay = 1.0
+        """Each expert's decayed hits, in units of the current ``_weight``."""
+        self._weight = 1.0  # grows by 1/decay per request, instead of decaying every score
+        self._growth = 1.0
         self.leader = 0
         # Resident keys the leader does not hold, the oldest first.
         self._outside: dict[Hashable, None] = {}
         self.switches = 0
+        self._log: deque[Hashable] = deque(maxlen=HIT_LOG_LIMIT)
+        self.record_access: Callable[[Hashable], Any] = self._log.append
 
     @property
     def leader_name(self) -> str:
         """The name of the expert followed now."""
+        self.sync()
         return str(self.experts[self.leader].name)
 
-    def _replay(self, key: Hashable) -> None:
-        """One request through every expert; keeps ``_outside`` in step with the leader."""
+    def sync(self) -> None:
+        """Replay the logged hits through the experts."""
+        if self._log:
+            self._replay(self._log)
+            self._log.clear()
+
+    def _replay(self, keys: Iterable[Hashable]) -> None:
+        """Requests through every expert, in order; keeps ``_outside`` in step with the
+        leader and adds the hits to the scores."""
         capacity = self.capacity
-        scores, decay = self.scores, self._decay
         values, outside = self._values, self._outside
         lead = self.leader
+        growth = self._growth
+        weight = self._weight
         for index, expert in enumerate(self.experts):
-            if expert.get(key, _ABSENT) is not _ABSENT:
-                expert.record_access(key)
-                scores[index] = scores[index] * decay + 1.0
-            else:
-                scores[index] *= decay
-                expert.insert_new(key, key)
-                if index == lead:
+            get, touch, insert, pop = (
+                expert.get, expert.record_access, expert.insert_new, expert.pop_victim,
+            )  # fmt: skip
+            is_lead = index == lead
+            w = weight
+            gained = 0.0
+            for key in keys:
+                w *= growth
+                if get(key, _ABSENT) is not _ABSENT:
+                    touch(key)
+                    gained += w
+                    continue
+                insert(key, key)
+                if is_lead:
                     outside.pop(key, None)
                 if capacity:
                     while len(expert) > capacity:
-                        dropped = expert.pop_victim()[0]
-                        if index == lead and dropped in values:
+                        dropped = pop()[0]
+                        if is_lead and dropped in values:
                             outside[dropped] = None
-        best = max(range(len(scores)), key=scores.__getitem__)
-        if best != lead and scores[best] > scores[lead] * (1.0 + SWITCH_MARGIN) + 1.0:
-            self._follow(best)
+            self.scores[index] += gained
+        self._weight = w
+        if w > _RESCALE_AT:
+            self.scores = [s / w for s in self.scores]
+            self._weight = 1.0
 
-    def _follow(self, index: int) -> None:
-        self.leader = index
-        self.switches += 1
-        leader = self.experts[index]
-        self._outside = {k: None for k in self._values if k not in leader}
-
-    def record_access(self, key: Hashable) -> None:
-        self._replay(key)
+    def _choose_leader(self) -> None:
+        scores, lead = self.scores, self.leader
+        best = lead
+        for index, score in enumerate(scores):
+            if score > scores[best]:
+                best = index
+        if best != lead and scores[best] > scores[lead] * (1.0 + SWITCH_MARGIN) + self._weight:
+            self.leader = best
+            self.switches += 1
+            leader = self.experts[best]
+            self._outside = {k: None for k in self._values if k not in leader}
 
     def insert_new(self, key: Hashable, value: V) -> V:
         old = self._values.setdefault(key, value)
         if old is not value:
             return old
+        if self._log:
+            self.sync()
         if self._requested(value):
-            self._replay(key)
+            self._replay((key,))
+            self._choose_leader()
             if key not in self.experts[self.leader]:
                 self._outside[key] = None
         else:
@@ -118,16 +158,18 @@ class AdaptivePolicy(ResidentPolicy[V]):
         return value
 
     def remove(self, key: Hashable) -> V:
+        self.sync()
         self._outside.pop(key, None)
         return self._values.pop(key)
 
     def _learn_capacity(self) -> None:
         super()._learn_capacity()
-        self._decay = 0.5 ** (1.0 / (HALF_LIFE_FACTOR * max(1, self.capacity)))
+        self._growth = 2.0 ** (1.0 / (HALF_LIFE_FACTOR * max(1, self.capacity)))
 
     def _next_outside(self) -> Hashable:
         if not self._values:
             raise KeyError("pop_victim(): the policy holds nothing")
+        self.sync()
         outside, values = self._outside, self._values
         leader = self.experts[self.leader]
         while not outside:  # the leader holds every resident key: let it choose
@@ -146,6 +188,7 @@ class AdaptivePolicy(ResidentPolicy[V]):
         return self._values[self._next_outside()] if self._values else None
 
     def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
+        self.sync()
         values, outside = self._values, self._outside
         leader = self.experts[self.leader]
         held = (values[k] for k in leader.ordered() if k in values and k not in outside)
@@ -155,7 +198,9 @@ class AdaptivePolicy(ResidentPolicy[V]):
     def clear(self) -> None:
         self._values.clear()
         self._outside.clear()
+        self._log.clear()
         for expert in self.experts:
             expert.clear()
         self.scores = [0.0] * len(self.experts)
+        self._weight = 1.0
         self.leader = 0

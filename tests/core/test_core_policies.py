@@ -157,6 +157,7 @@ class TestPreload:
         wtinylfu = next(e for e in policy.experts if e.name == "wtinylfu")
         assert wtinylfu.frequency.counts == {}
         assert cache.get("hot0.md") is not None  # the first request: now it counts once
+        policy.sync()
         assert wtinylfu.frequency.counts == {"hot0.md": 1}
         assert all("hot0.md" in expert for expert in policy.experts)
 
@@ -183,6 +184,7 @@ class TestPreload:
                     cache.put(path, "x")
             store = cache._store
             assert isinstance(store, AdaptivePolicy)
+            store.sync()
             return store
 
         with_preload, without = run(True), run(False)
