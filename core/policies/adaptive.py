@@ -163,8 +163,10 @@ class AdaptivePolicy(ResidentPolicy[V]):
         return self._values.pop(key)
 
     def _learn_capacity(self) -> None:
+        before = self.capacity
         super()._learn_capacity()
-        self._growth = 2.0 ** (1.0 / (HALF_LIFE_FACTOR * max(1, self.capacity)))
+        if self.capacity != before:
+            self._growth = 2.0 ** (1.0 / (HALF_LIFE_FACTOR * max(1, self.capacity)))
 
     def _next_outside(self) -> Hashable:
         if not self._values:

@@ -59,11 +59,12 @@ class LIRSPolicy(ResidentPolicy[V]):
     def record_access(self, key: Hashable) -> None:
         stack = self._stack
         if key in self._lir:
-            was_bottom = next(iter(stack)) == key
+            # If the key was at the bottom, HIR keys are now below the lowest LIR key: they
+            # are pruned before anything looks at the stack again (the same result).
             stack.move_to_end(key)
-            if was_bottom:
-                self._prune()
-        elif key in stack:  # a resident HIR key with a short reuse distance
+            return
+        self._prune()
+        if key in stack:  # a resident HIR key with a short reuse distance
             stack.move_to_end(key)
             del self._queue[key]
             self._lir.add(key)
@@ -79,6 +80,7 @@ class LIRSPolicy(ResidentPolicy[V]):
         if old is not value:
             return old
         stack = self._stack
+        self._prune()
         if key in stack:  # evicted recently enough to be remembered: short reuse distance
             del self._nonresident[key]
             stack.move_to_end(key)
@@ -114,6 +116,7 @@ class LIRSPolicy(ResidentPolicy[V]):
         if not self._values:
             raise KeyError("pop_victim(): the policy holds nothing")
         self._learn_capacity()
+        self._prune()
         while self._lir and (len(self._lir) > self._lir_limit() or not self._queue):
             self._demote_bottom()
         key, _ = self._queue.popitem(last=False)
@@ -126,6 +129,7 @@ class LIRSPolicy(ResidentPolicy[V]):
             return None
         if self._queue:
             return self._values[next(iter(self._queue))]
+        self._prune()
         return self._values[next(iter(self._stack))]
 
     def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:

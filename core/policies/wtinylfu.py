@@ -78,7 +78,14 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
         self._step = -0.0625
 
     def record_access(self, key: Hashable) -> None:
-        self.frequency.add(key)
+        frequency = self.frequency
+        counts = frequency.counts
+        count = counts.get(key, 0)
+        if count < MAX_COUNT:
+            counts[key] = count + 1
+        frequency.added += 1
+        if frequency.added >= frequency.period > 0:
+            frequency.halve()
         segment = self._segment[key]
         if segment is self._probation:
             del segment[key]
