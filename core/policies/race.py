@@ -11,7 +11,7 @@ import gzip
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import PromptCacheError
 from ..policy import EvictionPolicy
@@ -56,11 +56,13 @@ def read_keys(path: str | Path) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class RacerState:
-    """One policy's standing: hits so far and its hit ratio (%) at each checkpoint."""
+    """One policy's standing: hits so far, its hit ratio (%) so far at each checkpoint
+    (``series``) and within each step between checkpoints (``steps``)."""
 
     name: str
     hits: int
     series: tuple[float, ...]
+    steps: tuple[float, ...] = ()
 
     def hit_ratio(self, requests: int) -> float:
         """Hit ratio in % over ``requests`` (0 when there were none)."""
@@ -94,6 +96,7 @@ class _Racer:
         self.capacity = capacity
         self.hits = 0
         self.series: list[float] = []
+        self.steps: list[float] = []
 
     def replay(self, keys: Sequence[Hashable]) -> None:
         policy, capacity = self.policy, self.capacity
@@ -141,6 +144,7 @@ class Race:
         self._opt: list[bool] | None = None
         self._opt_hits = 0
         self._opt_series: list[float] = []
+        self._opt_steps: list[float] = []
         self._with_opt = opt
         self.requests = 0
         self._checkpoints: list[int] = []
@@ -155,15 +159,20 @@ class Race:
         start = self.requests
         stop = min(len(self.trace), start + max(0, count))
         chunk = self.trace[start:stop]
+        before = {racer.name: racer.hits for racer in self._racers}
+        opt_before = self._opt_hits
         for racer in self._racers:
             racer.replay(chunk)
         if self._with_opt:
             self._opt_hits += sum(self._opt_table(None)[start:stop])
         self.requests = stop
         self._checkpoints.append(stop)
+        span = stop - start
         for racer in self._racers:
             racer.series.append(100.0 * racer.hits / stop if stop else 0.0)
+            racer.steps.append(100.0 * (racer.hits - before[racer.name]) / span if span else 0.0)
         self._opt_series.append(100.0 * self._opt_hits / stop if stop else 0.0)
+        self._opt_steps.append(100.0 * (self._opt_hits - opt_before) / span if span else 0.0)
         return self.snapshot()
 
     def run(
@@ -188,12 +197,56 @@ class Race:
 
     def snapshot(self) -> RaceSnapshot:
         """The standings now, as an immutable value."""
-        racers = [RacerState(r.name, r.hits, tuple(r.series)) for r in self._racers]
+        racers = [RacerState(r.name, r.hits, tuple(r.series), tuple(r.steps)) for r in self._racers]
         if self._with_opt:
-            racers.append(RacerState(OPT, self._opt_hits, tuple(self._opt_series)))
+            opt = RacerState(OPT, self._opt_hits, tuple(self._opt_series), tuple(self._opt_steps))
+            racers.append(opt)
         return RaceSnapshot(
             self.capacity, self.requests, len(self.trace), tuple(self._checkpoints), tuple(racers)
         )
 
 
-__all__ = ["DEFAULT_RACERS", "OPT", "POLICIES", "Race", "RaceSnapshot", "RacerState", "read_keys"]
+WORKLOAD_KEYS_PER_ENTRY = 3
+"""A workload race draws from three keys per cache entry: a loop of half of them is longer
+than the cache, the case where LRU never hits."""
+
+
+def workload_trace(
+    workload: str, capacity: int, requests: int, *, skew: float = 1.1, seed: int = 7
+) -> list[int]:
+    """``requests`` keys of a demo workload (zipf, scan, loop, shifting) over
+    ``3 x capacity`` keys, reproducible from ``seed``."""
+    from itertools import islice
+
+    from ..workloads import WorkloadName, generate, request_universe
+
+    universe = request_universe([str(i) for i in range(WORKLOAD_KEYS_PER_ENTRY * capacity)], 1)
+    index = {id(request): i for i, request in enumerate(universe)}
+    name = cast("WorkloadName", workload)  # generate() rejects an unknown name
+    stream = generate(universe, name, skew=skew, seed=seed, shift_every=4 * capacity)
+    return [index[id(request)] for request in islice(stream, requests)]
+
+
+def workload_race(
+    workload: str,
+    capacity: int,
+    policies: Sequence[str] = ("lru", "adaptive", "lirs"),
+    *,
+    requests: int = 20_000,
+    seed: int = 7,
+) -> Race:
+    """A race over a demo workload, each policy with ``capacity`` entries, and OPT."""
+    return Race(workload_trace(workload, capacity, requests, seed=seed), capacity, policies)
+
+
+__all__ = [
+    "DEFAULT_RACERS",
+    "OPT",
+    "POLICIES",
+    "Race",
+    "RaceSnapshot",
+    "RacerState",
+    "read_keys",
+    "workload_race",
+    "workload_trace",
+]
