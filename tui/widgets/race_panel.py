@@ -147,7 +147,7 @@ class RacePanel(Widget, can_focus=True):
         self.set_timer(0.1, self._tick)
 
     def action_next_workload(self) -> None:
-        names = list(WORKLOADS)
+        names: list[str] = list(WORKLOADS)
         self.restart(names[(names.index(self.workload) + 1) % len(names)])
 
     def action_restart(self) -> None:
