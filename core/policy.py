@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import partial
 from itertools import islice
 from typing import Any, Generic, Protocol, TypeVar
@@ -83,6 +83,29 @@ class LRUPolicy(Generic[V]):
 
     def victim(self) -> V | None:
         return next(iter(self._store.values()), None)
+
+    def replay(
+        self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None
+    ) -> int:
+        """Request each key as a simulation would (the value is the key itself), evicting
+        down to ``capacity`` after each miss; return the hits (see ``ResidentPolicy``)."""
+        store = self._store
+        to_end, pop = store.move_to_end, store.popitem
+        hits = 0
+        for key in keys:
+            if key in store:
+                hits += 1
+                to_end(key)
+                continue
+            store[key] = key  # type: ignore[assignment]  # a simulation: keys are the values
+            if changed is not None:
+                changed.append(key)
+            if capacity:
+                while len(store) > capacity:
+                    dropped = pop(False)[0]
+                    if changed is not None:
+                        changed.append(dropped)
+        return hits
 
     def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
         stop = None if limit is None else offset + limit

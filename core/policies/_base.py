@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
@@ -29,6 +29,17 @@ class ResidentPolicy(Generic[V]):
         """Called by ``pop_victim`` before it removes anything."""
         self.capacity = len(self._values) - 1
 
+    def replay(
+        self,
+        keys: Iterable[Hashable],
+        capacity: int,
+        changed: list[Hashable] | None = None,
+    ) -> int:
+        """Request each key as a simulation would (the value is the key itself), evicting
+        down to ``capacity`` after each miss (0: never); return the hits. Keys inserted
+        or evicted are appended to ``changed``. Subclasses inline their hit path here."""
+        return replay_requests(self, keys, capacity, changed)
+
     def values(self) -> Iterator[V]:
         """Every value, in no promised order."""
         return iter(self._values.values())
@@ -38,3 +49,29 @@ class ResidentPolicy(Generic[V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._values
+
+
+def replay_requests(
+    policy: Any, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None
+) -> int:
+    """``ResidentPolicy.replay`` for any policy, through its public operations."""
+    get, touch, insert, pop = policy.get, policy.record_access, policy.insert_new, policy.pop_victim
+    absent = _ABSENT
+    hits = 0
+    for key in keys:
+        if get(key, absent) is not absent:
+            touch(key)
+            hits += 1
+            continue
+        insert(key, key)
+        if changed is not None:
+            changed.append(key)
+        if capacity:
+            while len(policy) > capacity:
+                dropped = pop()[0]
+                if changed is not None:
+                    changed.append(dropped)
+    return hits
+
+
+_ABSENT: Any = object()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any, TypeVar
 
@@ -15,8 +16,7 @@ from .wtinylfu import WTinyLFUPolicy
 
 V = TypeVar("V")
 
-Expert = Any  # a policy over keys only: each value is its key
-_ABSENT: Any = object()
+Expert = Any  # a policy over keys only (each value is its key) with a ``replay`` method
 
 HALF_LIFE_FACTOR = 8.0
 """An expert's score halves over this many times the capacity of requests."""
@@ -95,39 +95,28 @@ class AdaptivePolicy(ResidentPolicy[V]):
             self._replay(self._log)
             self._log.clear()
 
-    def _replay(self, keys: Iterable[Hashable]) -> None:
+    def _replay(self, keys: Sequence[Hashable]) -> None:
         """Requests through every expert, in order; keeps ``_outside`` in step with the
-        leader and adds the hits to the scores."""
-        capacity = self.capacity
-        values, outside = self._values, self._outside
+        leader and adds the hits to the scores. A hit counts with the weight of the middle
+        of the batch (batches are short next to the scores' half-life)."""
+        start = self._weight
+        end = start * self._growth ** len(keys)
+        weight = math.sqrt(start * end)
         lead = self.leader
-        growth = self._growth
-        weight = self._weight
+        changed: list[Hashable] = []
         for index, expert in enumerate(self.experts):
-            get, touch, insert, pop = (
-                expert.get, expert.record_access, expert.insert_new, expert.pop_victim,
-            )  # fmt: skip
-            is_lead = index == lead
-            w = weight
-            gained = 0.0
-            for key in keys:
-                w *= growth
-                if get(key, _ABSENT) is not _ABSENT:
-                    touch(key)
-                    gained += w
-                    continue
-                insert(key, key)
-                if is_lead:
+            hits = expert.replay(keys, self.capacity, changed if index == lead else None)
+            self.scores[index] += hits * weight
+        if changed:
+            leader, values, outside = self.experts[lead], self._values, self._outside
+            for key in changed:
+                if key in values and key not in leader:
+                    outside.setdefault(key, None)
+                else:
                     outside.pop(key, None)
-                if capacity:
-                    while len(expert) > capacity:
-                        dropped = pop()[0]
-                        if is_lead and dropped in values:
-                            outside[dropped] = None
-            self.scores[index] += gained
-        self._weight = w
-        if w > _RESCALE_AT:
-            self.scores = [s / w for s in self.scores]
+        self._weight = end
+        if end > _RESCALE_AT:
+            self.scores = [s / end for s in self.scores]
             self._weight = 1.0
 
     def _choose_leader(self) -> None:

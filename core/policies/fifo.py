@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from itertools import islice
 from typing import Any, Generic, TypeVar
+
+from ._base import replay_requests
 
 V = TypeVar("V")
 
@@ -30,6 +32,12 @@ class FIFOPolicy(Generic[V]):
         for key in self._store:  # dicts keep insertion order: the first key is the oldest
             return key, self._store.pop(key)
         raise KeyError("pop_victim(): the policy holds nothing")
+
+    def replay(
+        self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None
+    ) -> int:
+        """Request each key as a simulation would (see ``ResidentPolicy.replay``)."""
+        return replay_requests(self, keys, capacity, changed)
 
     def victim(self) -> V | None:
         return next(iter(self._store.values()), None)

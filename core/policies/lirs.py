@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TypeVar
 
@@ -74,6 +74,31 @@ class LIRSPolicy(ResidentPolicy[V]):
             if self._lir:  # with no LIR key at all, the stack stays empty
                 stack[key] = None
             self._queue.move_to_end(key)
+
+    def replay(
+        self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None
+    ) -> int:
+        """``ResidentPolicy.replay`` with the LIR hit (the common case) inlined."""
+        values, lir, to_top = self._values, self._lir, self._stack.move_to_end
+        touch, insert, pop = self.record_access, self.insert_new, self.pop_victim
+        hits = 0
+        for key in keys:
+            if key in values:
+                hits += 1
+                if key in lir:
+                    to_top(key)
+                else:
+                    touch(key)
+                continue
+            insert(key, key)  # type: ignore[arg-type]  # a simulation: keys are the values
+            if changed is not None:
+                changed.append(key)
+            if capacity:
+                while len(values) > capacity:
+                    dropped = pop()[0]
+                    if changed is not None:
+                        changed.append(dropped)
+        return hits
 
     def insert_new(self, key: Hashable, value: V) -> V:
         old = self._values.setdefault(key, value)

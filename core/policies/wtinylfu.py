@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TypeVar
 
@@ -101,6 +101,42 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
         self._hits += 1
         if self._climb and self._hits + self._misses >= self.frequency.period > 0:
             self._adapt()
+
+    def replay(
+        self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None
+    ) -> int:
+        """``ResidentPolicy.replay`` with a hit in the window or the protected segment
+        inlined (without the climber; with it, every hit takes ``record_access``)."""
+        values, segment_of, probation = self._values, self._segment, self._probation
+        frequency = self.frequency
+        touch, insert, pop = self.record_access, self.insert_new, self.pop_victim
+        climb = self._climb
+        hits = 0
+        for key in keys:
+            if key in values:
+                hits += 1
+                segment = segment_of[key]
+                if climb or segment is probation:
+                    touch(key)
+                    continue
+                counts = frequency.counts
+                count = counts.get(key, 0)
+                if count < MAX_COUNT:
+                    counts[key] = count + 1
+                frequency.added += 1
+                if frequency.added >= frequency.period > 0:
+                    frequency.halve()
+                segment.move_to_end(key)
+                continue
+            insert(key, key)  # type: ignore[arg-type]  # a simulation: keys are the values
+            if changed is not None:
+                changed.append(key)
+            if capacity:
+                while len(values) > capacity:
+                    dropped = pop()[0]
+                    if changed is not None:
+                        changed.append(dropped)
+        return hits
 
     def insert_new(self, key: Hashable, value: V) -> V:
         old = self._values.setdefault(key, value)

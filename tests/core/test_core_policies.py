@@ -198,3 +198,27 @@ class TestPreload:
         assert counts[0] == counts[1] and counts[0]
         for a, b in zip(with_preload.experts, without.experts, strict=True):
             assert list(a.ordered()) == list(b.ordered())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_replay_is_request_by_request(name: str) -> None:
+    """``replay`` (the experts' batch path, with hits inlined) changes nothing but speed."""
+    keys: list[Hashable] = [(k * 7) % 23 if k % 5 else k % 40 for k in range(3000)]
+    batched: Any = make_policy(name)
+    single = make_policy(name)
+    changed: list[Hashable] = []
+    hits = 0
+    for start in range(0, len(keys), 97):
+        hits += batched.replay(keys[start : start + 97], 9, changed)
+    expected = 0
+    for key in keys:
+        if single.get(key) is not None:
+            expected += 1
+            single.record_access(key)
+        else:
+            single.insert_new(key, key)
+            while len(single) > 9:
+                single.pop_victim()
+    assert hits == expected > 0
+    assert list(batched.ordered()) == list(single.ordered())
+    assert len(changed) >= 2 * (len(keys) - hits - 9)  # every miss, every eviction
