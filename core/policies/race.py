@@ -10,11 +10,13 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, cast
 
 from ..errors import PromptCacheError
 from ..policy import EvictionPolicy
+from ..workloads import WorkloadName, generate, request_universe
 from . import POLICIES, make_policy
 from .opt import opt_hits
 
@@ -216,10 +218,6 @@ def workload_trace(
 ) -> list[int]:
     """``requests`` keys of a demo workload (zipf, scan, loop, shifting) over
     ``3 x capacity`` keys, reproducible from ``seed``."""
-    from itertools import islice
-
-    from ..workloads import WorkloadName, generate, request_universe
-
     universe = request_universe([str(i) for i in range(WORKLOAD_KEYS_PER_ENTRY * capacity)], 1)
     index = {id(request): i for i, request in enumerate(universe)}
     name = cast("WorkloadName", workload)  # generate() rejects an unknown name

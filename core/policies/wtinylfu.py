@@ -1,4 +1,4 @@
-"""W-TinyLFU (Einziger, Friedman and Manes, 2017), Caffeine's policy, and its hill climber."""
+"""W-TinyLFU (Einziger, Friedman and Manes, 2017): Caffeine's policy, with a fixed window."""
 
 from __future__ import annotations
 
@@ -53,16 +53,17 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
     """A small LRU window admits every new key; a key leaving the window enters the main
     SLRU only if it was accessed more often recently than the key it would displace.
 
+    Caffeine also moves the window's share by hill climbing on the hit ratio. Tried here
+    (sampling every ten capacities of requests), it improved none of the 15 points of the
+    shared traces by more than 0.1 and lost 1.5 on sprite@250, so the share stays fixed.
+
     Args:
-        window: The window's initial share of the capacity (Caffeine's 1%).
-        climb: Adapt the window's share by hill climbing on the hit ratio, as Caffeine
-            does: every ``10 x capacity`` requests, keep moving the share the same way
-            while the hit ratio improves, turn back when it falls.
+        window: The window's share of the capacity (Caffeine's 1%).
     """
 
     name = "wtinylfu"
 
-    def __init__(self, window: float = 0.01, *, climb: bool = False) -> None:
+    def __init__(self, window: float = 0.01) -> None:
         super().__init__()
         self._window: OrderedDict[Hashable, None] = OrderedDict()
         self._probation: OrderedDict[Hashable, None] = OrderedDict()
@@ -70,12 +71,6 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
         self._segment: dict[Hashable, OrderedDict[Hashable, None]] = {}
         self.frequency = FrequencyCounter()
         self.window_share = window
-        self._initial_window = window
-        self._climb = climb
-        self._hits = 0
-        self._misses = 0
-        self._previous_ratio = 0.0
-        self._step = -0.0625
 
     def record_access(self, key: Hashable) -> None:
         frequency = self.frequency
@@ -98,25 +93,21 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
                 self._segment[demoted] = self._probation
         else:
             segment.move_to_end(key)
-        self._hits += 1
-        if self._climb and self._hits + self._misses >= self.frequency.period > 0:
-            self._adapt()
 
     def replay(
         self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None
     ) -> int:
         """``ResidentPolicy.replay`` with a hit in the window or the protected segment
-        inlined (without the climber; with it, every hit takes ``record_access``)."""
+        inlined."""
         values, segment_of, probation = self._values, self._segment, self._probation
         frequency = self.frequency
         touch, insert, pop = self.record_access, self.insert_new, self.pop_victim
-        climb = self._climb
         hits = 0
         for key in keys:
             if key in values:
                 hits += 1
                 segment = segment_of[key]
-                if climb or segment is probation:
+                if segment is probation:
                     touch(key)
                     continue
                 counts = frequency.counts
@@ -145,23 +136,7 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
         self.frequency.add(key)
         self._window[key] = None
         self._segment[key] = self._window
-        self._misses += 1
-        if self._climb and self._hits + self._misses >= self.frequency.period > 0:
-            self._adapt()
         return value
-
-    def _adapt(self) -> None:
-        requests = self._hits + self._misses
-        ratio = self._hits / requests
-        change = ratio - self._previous_ratio
-        amount = self._step if change >= 0 else -self._step
-        if abs(change) >= 0.05:  # the traffic changed: restart with a full step
-            self._step = 0.0625 if amount >= 0 else -0.0625
-        else:
-            self._step = 0.98 * amount
-        self.window_share = min(1.0, max(0.0, self.window_share + amount))
-        self._previous_ratio = ratio
-        self._hits = self._misses = 0
 
     def _window_limit(self) -> int:
         return int(self.capacity * self.window_share)
@@ -222,7 +197,3 @@ class WTinyLFUPolicy(ResidentPolicy[V]):
         for part in (self._values, self._window, self._probation, self._protected, self._segment):
             part.clear()
         self.frequency.clear()
-        self.window_share = self._initial_window
-        self._hits = self._misses = 0
-        self._previous_ratio = 0.0
-        self._step = -0.0625
