@@ -91,3 +91,23 @@ def test_race_as_a_process_and_in_the_help(loop_trace: Path) -> None:
     done = run_process("race", loop_trace, "--size", "10", "--policies", "lru")
     assert done.returncode == 0 and "lru" in done.stdout
     assert "promptcache race TRACE" in run_process("--help").stdout
+
+
+def test_race_shows_progress_on_a_terminal(
+    loop_trace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from promptcache.cli import output, race
+
+    monkeypatch.setattr(output, "PROGRESS_AFTER_S", 0.0)
+    err_file = io.StringIO()
+    err = Console(file=err_file, force_terminal=True, width=100)
+    out = Console(file=io.StringIO())
+    args = race.build_parser().parse_args(
+        [str(loop_trace), "--size", "30", "--policies", "lru,fifo"]
+    )
+    assert race.run(args, out, err) == 0
+    assert "racing 2 policies" in err_file.getvalue()
