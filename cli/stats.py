@@ -16,7 +16,7 @@ from rich.text import Text
 from promptcache import CachedComponentLoader, ComponentCache, ComponentError
 from promptcache.cache import MIB
 from promptcache.replay import ReplayResult, read_trace, replay
-from promptcache.workloads import WORKLOADS, generate, request_universe
+from promptcache.workloads import WORKLOADS, WorkloadName, generate, request_universe
 
 from .args import non_negative_float, positive_float, positive_int, whole_number
 from .output import LazyProgress, UsageError, diagnostic, emit, existing_folder, plural, print_json
@@ -86,7 +86,7 @@ def add_parser(commands: Subparsers) -> None:
     stats.set_defaults(run=run)
 
 
-DEFAULT_WORKLOAD = "zipf"
+DEFAULT_WORKLOAD: WorkloadName = "zipf"
 
 _NOT_CACHED = "not cached: "
 
@@ -225,7 +225,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             paths, left_out = _loadable(loader)
             if not paths:
                 raise UsageError(f"{folder}: no loadable components in the folder")
-            workload = args.workload or DEFAULT_WORKLOAD
+            workload: WorkloadName = args.workload or DEFAULT_WORKLOAD
             total = args.requests or 20_000
             skew = 1.1 if args.skew is None else args.skew
             variants = args.variants or 6
