@@ -171,6 +171,13 @@ def make_server(command: str, host: str, port: int) -> Any:
             self.sessions: set[Session] = set()
             self.cleanups: set[asyncio.Task[None]] = set()
 
+        async def on_startup(self, app: web.Application) -> None:
+            self.console.print(
+                f"promptcache: serving the app on {self.public_url} (each browser tab runs "
+                "its own app; Ctrl+C stops them all)",
+                highlight=False,
+            )
+
         async def handle_index(self, request: web.Request) -> web.StreamResponse:
             response = await super().handle_index(request)
             if isinstance(response, web.Response) and response.text is not None:

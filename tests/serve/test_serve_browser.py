@@ -4,11 +4,12 @@ from outside this machine, and no app process outlives its browser."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from serve_testlib import ServeProcess, screen_text, start_chromium, wait_until
+from serve_testlib import ServeProcess, alive, screen_text, start_chromium, wait_until
 
 APP_EXIT_S = 15.0
 """How long an app process may outlive its browser (quit, SIGTERM and SIGKILL grace)."""
@@ -102,3 +103,21 @@ def test_a_headless_screenshot_leaves_no_app_process(
     assert shot.stat().st_size > 0
     wait_until(lambda: served.app_processes() == [], APP_EXIT_S, "the app process to end")
     assert "Traceback" not in served.output()
+
+
+def test_stopping_the_server_ends_the_app_of_an_open_tab(
+    served: ServeProcess, chromium_path: str, tmp_path: Path
+) -> None:
+    chromium = start_chromium(chromium_path, tmp_path / "profile")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.connect_over_cdp(chromium.endpoint)
+            page = browser.contexts[0].new_page()
+            page.goto(served.url)
+            wait_until(lambda: len(served.app_processes()) == 1, 30, "the tab's app process")
+            (app,) = served.app_processes()
+            served.process.send_signal(signal.SIGINT)  # Ctrl+C
+            served.process.wait(APP_EXIT_S)
+            wait_until(lambda: not alive(app), 5, "the app process to end")
+    finally:
+        chromium.kill()
