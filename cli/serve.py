@@ -168,8 +168,8 @@ def make_server(command: str, host: str, port: int) -> Any:
 
         def __init__(self) -> None:
             super().__init__(command, host=host, port=port, title="promptcache")
-            self.sessions: set[Session] = set()
-            self.cleanups: set[asyncio.Task[None]] = set()
+            self.sessions: dict[Session, web.WebSocketResponse] = {}
+            self.endings: dict[Session, asyncio.Task[None]] = {}
 
         async def on_startup(self, app: web.Application) -> None:
             self.console.print(
@@ -199,7 +199,7 @@ def make_server(command: str, host: str, port: int) -> Any:
                 download_manager=self.download_manager,
                 debug=self.debug,
             )
-            self.sessions.add(session)
+            self.sessions[session] = websocket
             try:
                 await session.start(width, height)
                 await self._process_messages(websocket, session)
@@ -207,25 +207,36 @@ def make_server(command: str, host: str, port: int) -> Any:
                 pass  # the browser went away, or sent something unreadable
             finally:
                 # Its own task, so that a cancelled handler cannot cut the cleanup short.
-                cleanup = asyncio.ensure_future(self._end_session(session))
-                self.cleanups.add(cleanup)
-                cleanup.add_done_callback(self.cleanups.discard)
+                self._end(session)
                 with contextlib.suppress(Exception):
                     await websocket.close()
             return websocket
+
+        def _end(self, session: Session) -> asyncio.Task[None]:
+            """End ``session`` (once, however many times it is asked)."""
+            ending = self.endings.get(session)
+            if ending is None:
+                ending = asyncio.ensure_future(self._end_session(session))
+                self.endings[session] = ending
+                ending.add_done_callback(lambda _task: self.endings.pop(session, None))
+            return ending
 
         async def _end_session(self, session: Session) -> None:
             try:
                 await session.stop()
             finally:
-                self.sessions.discard(session)
+                # Also when the server shuts down with the tab still open: a websocket left
+                # open would hold the shutdown for aiohttp's whole grace period.
+                websocket = self.sessions.pop(session, None)
+                if websocket is not None:
+                    with contextlib.suppress(Exception):
+                        await websocket.close()
 
         async def on_shutdown(self, app: web.Application) -> None:
             for session in list(self.sessions):
-                cleanup = asyncio.ensure_future(self._end_session(session))
-                self.cleanups.add(cleanup)
-            if self.cleanups:
-                await asyncio.gather(*self.cleanups, return_exceptions=True)
+                self._end(session)
+            if self.endings:
+                await asyncio.gather(*self.endings.values(), return_exceptions=True)
 
     return PromptcacheServer()
 
