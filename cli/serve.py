@@ -1,13 +1,14 @@
 """``promptcache serve``: the app in a browser on this machine, through textual-serve.
 
 Each browser tab gets its own app process. textual-serve (1.1) stops a process only by
-sending it a ``quit`` message over its stdin and then forgets it: when the browser went
-away without closing the tab politely (a killed browser, a headless screenshot), the
-websocket is already closed, textual-serve stops reading the app's output, and an app
-that is still starting up never acts on the ``quit``; it kept running, and rendering, for
-as long as the server ran. Here every session ends with its process: ``quit`` first, then
-SIGTERM, then SIGKILL, each after a short grace period, and the process is always reaped.
-"""
+sending it a ``quit`` message over its stdin, waiting for its output to end and then
+forgetting it; it never signals or reaps it. A headless screenshot (or a browser killed
+early) sends two resizes and closes the page while the app is still starting, so the app
+reads resize, resize, quit in one go: it then never finishes exiting (its screen bounces
+between the two sizes for ever, seen with TEXTUAL_LOG), ignores SIGTERM (Textual's web
+driver turns it into the same exit request), and kept a core busy for as long as the
+server ran. Here every session ends with its process: ``quit`` first, then SIGTERM, then
+SIGKILL, each after a short grace period, and the process is always reaped."""
 
 from __future__ import annotations
 
