@@ -4,37 +4,16 @@ dispatch to the other commands."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from promptcache import PromptCacheError
 from promptcache.tui import SAMPLE_LIBRARY
 from promptcache.workloads import WORKLOADS
 
 from .args import positive_float, positive_int, theme_name
-
-if TYPE_CHECKING:
-    from textual.app import App
-
-EXIT_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-"""Signals that end the app the way q does, so the terminal is given back as it was."""
-
-FORCED_EXIT_AFTER_S = 3.0
-"""If the app has not shut down this long after such a signal, restore the terminal and exit."""
-
-# Leave the alternate screen, turn mouse tracking and bracketed paste off, show the cursor.
-_RESTORE_TERMINAL = (
-    "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?2004l\x1b[?25h\x1b[?1049l"
-)
+from .exit_signals import run_until_exit_signal
 
 DEMO_MEMORY_MB = 0.22
 """The demo's memory budget: small enough that memory evictions show next to size ones."""
@@ -185,66 +164,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_until_exit_signal(app)
     finally:
         app.loader.close()
-
-
-def run_until_exit_signal(app: App[Any]) -> int:
-    """Run ``app``; SIGTERM and SIGHUP (an SSH drop) exit it cleanly with 128 + the signal.
-
-    Without this the default action kills the process at once, and the terminal stays in
-    the alternate screen with mouse tracking on.
-    """
-    received: list[int] = []
-    watchdogs: list[threading.Timer] = []
-    saved_tty = _terminal_attributes()
-
-    def forced_exit() -> None:  # the app did not shut down: give the terminal back anyway
-        _restore_terminal(saved_tty)
-        os._exit(128 + received[0])
-
-    def on_signal(signum: int) -> None:
-        if not received:
-            received.append(signum)
-            watchdog = threading.Timer(FORCED_EXIT_AFTER_S, forced_exit)
-            watchdog.daemon = True
-            watchdog.start()
-            watchdogs.append(watchdog)
-        app.exit()
-
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        for signum in EXIT_SIGNALS:
-            with contextlib.suppress(NotImplementedError):  # no such handlers on Windows
-                loop.add_signal_handler(signum, on_signal, signum)
-        try:
-            await app.run_async()
-        finally:
-            for signum in EXIT_SIGNALS:
-                with contextlib.suppress(NotImplementedError):
-                    loop.remove_signal_handler(signum)
-
-    try:
-        asyncio.run(run())
-    finally:
-        for watchdog in watchdogs:
-            watchdog.cancel()
-    return 128 + received[0] if received else 0
-
-
-def _terminal_attributes() -> list[Any] | None:
-    """The terminal's modes (termios), to put back on a forced exit; None when not a tty."""
-    try:
-        import termios
-
-        return termios.tcgetattr(sys.stdin.fileno())
-    except Exception:  # no termios (Windows), no terminal, or stdin replaced
-        return None
-
-
-def _restore_terminal(saved: list[Any] | None) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        os.write(sys.stdout.fileno(), _RESTORE_TERMINAL.encode())
-    if saved is not None:
-        import termios
-
-        with contextlib.suppress(Exception):
-            termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, saved)

@@ -45,15 +45,20 @@ def read_until(fd: int, done: bytes | None, timeout: float, into: bytearray) -> 
         raise AssertionError(f"no {done!r} within {timeout} s; got {bytes(into[-300:])!r}")
 
 
+@pytest.mark.parametrize("command", ["app", "attach"])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
-def test_an_exit_signal_restores_the_terminal(signum: signal.Signals, tmp_path: Path) -> None:
+def test_an_exit_signal_restores_the_terminal(
+    signum: signal.Signals, command: str, tmp_path: Path
+) -> None:
+    # attach: to an address where nothing serves yet (the panels show, waiting for it)
+    args = ["--refresh", "0.2"] if command == "app" else ["attach", f"unix:{tmp_path}/none.sock"]
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in FORCING_VARIABLES}
     env.update(TERM="xterm-256color", COLUMNS="80", LINES="24")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "promptcache.cli", "--refresh", "0.2"],
+        [sys.executable, "-m", "promptcache.cli", *args],
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
