@@ -87,8 +87,10 @@ def _terminal_attributes() -> list[Any] | None:
 
 
 def _restore_terminal(saved: list[Any] | None) -> None:
+    """Put the terminal back; nothing when stdout is not one (a pipe, as under serve)."""
     with contextlib.suppress(OSError, ValueError):
-        os.write(sys.stdout.fileno(), _RESTORE_TERMINAL.encode())
+        if os.isatty(sys.stdout.fileno()):
+            os.write(sys.stdout.fileno(), _RESTORE_TERMINAL.encode())
     if saved is not None:
         import termios
 
