@@ -45,10 +45,19 @@ def read_until(fd: int, done: bytes | None, timeout: float, into: bytearray) -> 
         raise AssertionError(f"no {done!r} within {timeout} s; got {bytes(into[-300:])!r}")
 
 
-@pytest.mark.parametrize("command", ["app", "attach"])
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize(
+    ("command", "signum", "times"),
+    [
+        pytest.param("app", signal.SIGTERM, 1, id="app-SIGTERM"),
+        pytest.param("app", signal.SIGHUP, 1, id="app-SIGHUP"),
+        pytest.param("attach", signal.SIGTERM, 1, id="attach-SIGTERM"),
+        pytest.param("attach", signal.SIGHUP, 1, id="attach-SIGHUP"),
+        # a second signal restores the terminal and exits at once, without the app
+        pytest.param("app", signal.SIGTERM, 2, id="app-SIGTERM-twice"),
+    ],
+)
 def test_an_exit_signal_restores_the_terminal(
-    signum: signal.Signals, command: str, tmp_path: Path
+    command: str, signum: signal.Signals, times: int, tmp_path: Path
 ) -> None:
     # attach: to an address where nothing serves yet (the panels show, waiting for it)
     args = ["--refresh", "0.2"] if command == "app" else ["attach", f"unix:{tmp_path}/none.sock"]
@@ -71,7 +80,8 @@ def test_an_exit_signal_restores_the_terminal(
     try:
         read_until(controller, b"Hit ratio", 60, output)  # the app is up and drawn
         assert ALT_SCREEN_ON in output and MOUSE_ON in output
-        proc.send_signal(signum)
+        for _ in range(times):
+            proc.send_signal(signum)
         read_until(controller, None, 10, output)
         code = proc.wait(10)
     finally:
