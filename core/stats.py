@@ -1,10 +1,17 @@
-"""Immutable views of cache state for readers such as the UI and the monitor."""
+"""Immutable views of cache state for readers such as the UI and the monitor, and the
+``get_stats()`` dict built from them."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, NamedTuple
+
+from .memory import MIB
+
+HIT_RATIO_TARGET: Final = 75.0
+"""The hit ratio (percent) a healthy cache reaches: the monitor's default target, and
+where the app and the CLI turn a hit ratio from red to green."""
 
 
 def ratio_percent(part: int | float, whole: int | float) -> float:
@@ -105,3 +112,44 @@ class CacheSnapshot:
     def total_evictions(self) -> int:
         """Evictions of every reason."""
         return sum(self.evictions.values())
+
+
+class TopComponent(NamedTuple):
+    """One of the most used entries, as ``get_stats()["top_components"]`` lists them."""
+
+    path: str
+    access_count: int
+    last_accessed: float
+
+
+def stats_dict(snap: CacheSnapshot, top: Sequence[TopComponent]) -> dict[str, Any]:
+    """``ComponentCache.get_stats()``: the original keys, then the newer counters."""
+    return {
+        "hit_ratio": round(snap.hit_ratio, 2),
+        "hits": snap.hits,
+        "misses": snap.misses,
+        "total_requests": snap.total_requests,
+        "cache_size": snap.size,
+        "memory_usage_mb": round(snap.memory_bytes / MIB, 2),
+        "memory_utilization": round(snap.memory_utilization, 2),
+        "top_components": [t._asdict() for t in top],
+        "memory_usage_bytes": snap.memory_bytes,
+        "max_size": snap.max_size,
+        "max_memory_mb": round(snap.max_memory_bytes / MIB, 2),
+        "recent_hit_ratio": round(snap.recent_hit_ratio, 2),
+        "recent_requests": snap.recent_requests,
+        "recent_window_s": round(snap.recent_window_s, 2),
+        "preloaded": snap.preloaded,
+        "warmed_up": snap.warmed_up,
+        "puts": snap.puts,
+        "rejected": snap.rejected,
+        "evictions": dict(snap.evictions),
+        "loads": snap.loads,
+        "load_failures": snap.load_failures,
+        "load_time_p50_ms": round(snap.load_time_p50_ms, 3),
+        "load_time_p95_ms": round(snap.load_time_p95_ms, 3),
+        "load_time_p99_ms": round(snap.load_time_p99_ms, 3),
+        "bytes_served": snap.bytes_served,
+        "policy": snap.policy,
+        "version": snap.version,
+    }

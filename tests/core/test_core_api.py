@@ -195,6 +195,11 @@ class TestOriginalAPI:
         with pytest.raises(ValueError):
             ComponentCache(max_size=max_size, max_memory_mb=max_memory_mb)  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize("max_memory_mb", [1e308, float("inf"), -float("inf"), 10**400])
+    def test_a_memory_limit_too_large_is_named(self, max_memory_mb: float) -> None:
+        with pytest.raises(ValueError, match=r"^max_memory_mb must be .*, not "):
+            ComponentCache(max_memory_mb=max_memory_mb)
+
     def test_loader_on_missing_folder(self, tmp_path: Path) -> None:
         with pytest.raises(ComponentError, match="nowhere"):
             CachedComponentLoader(tmp_path / "nowhere", ComponentCache())

@@ -409,6 +409,25 @@ class TestResize:
             cache.resize(**kwargs)  # type: ignore[arg-type]
         assert (cache.max_size, cache.max_memory_bytes, len(cache)) == (5, 1024 * 1024, 1)
 
+    @pytest.mark.parametrize("huge", [1e308, float("inf"), 10**400, float("nan"), True])
+    def test_an_unusable_memory_limit_changes_nothing(self, huge: float) -> None:
+        cache = ComponentCache(max_size=100, max_memory_mb=1)
+        for i in range(100):
+            cache.put(f"{i}.md", "x")
+        version = cache.version
+        with pytest.raises(ValueError, match=r"^max_memory_mb must be"):
+            cache.resize(max_size=5, max_memory_mb=huge)
+        assert (cache.max_size, cache.max_memory_bytes, len(cache)) == (100, 1024 * 1024, 100)
+        assert cache.version == version
+        assert cache.resize(max_size=5) == 95  # still usable: the next resize works
+        assert (cache.max_size, cache.max_memory_bytes) == (5, 1024 * 1024)
+
+    def test_a_very_large_finite_limit_is_kept_exactly(self) -> None:
+        cache = ComponentCache(max_memory_mb=1e300)
+        assert cache.max_memory_bytes == int(1e300 * 1024 * 1024)
+        cache.resize(max_size=3)
+        assert cache.max_memory_bytes == int(1e300 * 1024 * 1024)
+
 
 class TestPolicyInterface:
     def test_another_policy_plugs_in(self) -> None:
