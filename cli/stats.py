@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from promptcache import CachedComponentLoader, ComponentCache, ComponentError
+from promptcache import HIT_RATIO_TARGET, CachedComponentLoader, ComponentCache, ComponentError
 from promptcache.cache import MIB
 from promptcache.replay import ReplayResult, read_trace, replay
 from promptcache.workloads import WORKLOADS, generate, request_universe
@@ -105,7 +105,7 @@ def _stats_lines(result: ReplayResult, title: str) -> list[Text]:
         return line
 
     def ratio(value: float) -> Text:
-        return Text(f"{value:6.2f} %", style="green" if value >= 75 else "red")
+        return Text(f"{value:6.2f} %", style="green" if value >= HIT_RATIO_TARGET else "red")
 
     lines = [Text(title)]
     lifetime = ratio(result.hit_ratio)

@@ -494,6 +494,11 @@ class ComponentCache:
 
         return remove
 
+    @property
+    def listener_count(self) -> int:
+        """How many listeners are registered (none: events cost nothing)."""
+        return len(self._listeners)
+
     def eviction_journal(self, maxlen: int = 500) -> EvictionJournal:
         """Start keeping the newest ``maxlen`` evictions for a reader that polls.
 

@@ -5,23 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import time
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from .cache import ComponentCache
-from .monitor import CachePerformanceMonitor
+from .monitor import CachePerformanceMonitor, MonitorSnapshot
 
-SNAPSHOT_FIELDS = (
-    "timestamp",
-    "hit_ratio",
-    "recent_hit_ratio",
-    "memory_utilization",
-    "total_requests",
-    "evictions",
-    "response_time_target_met",
-    "memory_efficient",
-    "cache_healthy",
-)
+SNAPSHOT_FIELDS = tuple(f.name for f in fields(MonitorSnapshot))
 
 
 def export_stats(
@@ -40,12 +31,12 @@ def export_stats(
     stamp = stamp or time.strftime("%Y%m%d-%H%M%S", time.localtime(cache.clock()))
     json_path = directory / f"promptcache-{stamp}.json"
     csv_path = directory / f"promptcache-{stamp}.csv"
-    snapshots = list(monitor.performance_log)
+    snapshots = [snapshot.to_dict() for snapshot in monitor.performance_log]
     payload = {
         "exported_at": cache.clock(),
         "stats": cache.get_stats(),
         "snapshots": snapshots,
-        "trends": monitor.get_performance_trends(),
+        "trends": monitor.get_performance_trends().to_dict(),
         **(extra or {}),
     }
     json_path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")

@@ -344,6 +344,16 @@ class TestListeners:
         cache.put("b.md", "b")
         assert [e.path for e in first] == ["a.md"]
         assert [e.path for e in second] == ["a.md", "b.md"]
+        assert cache.listener_count == 1
+
+    def test_listener_count(self) -> None:
+        cache = ComponentCache()
+        assert cache.listener_count == 0
+        removers = [cache.add_listener(lambda e: None) for _ in range(3)]
+        assert cache.listener_count == 3
+        for remove in removers:
+            remove()
+        assert cache.listener_count == 0
 
     def test_event_log(self) -> None:
         cache = ComponentCache(max_size=1)
