@@ -10,7 +10,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeVar
 
@@ -25,7 +25,14 @@ from .events import (
 )
 from .memory import ENTRY_OVERHEAD, MIB, extra_size
 from .policy import EvictionPolicy, LRUPolicy
-from .stats import CacheSnapshot, EntryView, TopComponent, percentile, ratio_percent, stats_dict
+from .stats import (
+    CacheSnapshot,
+    EntryView,
+    SlidingPercentiles,
+    TopComponent,
+    ratio_percent,
+    stats_dict,
+)
 
 log = logging.getLogger(__name__)
 _getsizeof = sys.getsizeof
@@ -49,6 +56,17 @@ DEFAULT_HOT_COMPONENTS: Final[dict[str, int]] = {
     "components/planning/create-step-by-step-plan.md": 10,
 }
 """The original hot list: path -> observed usage count."""
+
+_new_entry = object.__new__
+_RANKED: Final = sys.maxsize
+_RANKED_KEPT: Final = 32
+"""How many of the most used entries the cache tracks as they are hit, so that
+``top_components(n)`` for n up to this costs O(n), not a scan of every entry."""
+
+
+def _access_count(entry: CacheEntry) -> int:
+    return entry.access_count
+
 
 _ALL: Final = object()
 _NO_METADATA: Final[dict[str, Any]] = MappingProxyType({})  # type: ignore[assignment]
@@ -83,6 +101,9 @@ class CacheEntry:
     context: Hashable = ""
     size_bytes: int = 0
     content_bytes: int = 0
+    rank_gate: int = field(default=_RANKED, init=False, repr=False)
+    """Bookkeeping for ``top_components``: the access count at which a hit makes the cache
+    rank this entry again (``_RANKED`` once it is among the most used)."""
 
 
 def _view(rank: int, e: CacheEntry) -> EntryView:
@@ -162,6 +183,7 @@ class ComponentCache:
         self._lookup = store.get
         self._touch = store.record_access
         self._insert = store.insert_new
+        self._pop_victim = store.pop_victim
         self._clock = clock
         self.clock = clock
         """The wall clock the cache stamps entries and events with."""
@@ -202,9 +224,15 @@ class ComponentCache:
         self._loads = 0
         self._load_failures = 0
         self._load_time_total = 0.0
-        self._load_times: deque[float] = deque(maxlen=self._load_sample_size)
+        self._load_times = SlidingPercentiles(self._load_sample_size)
         self._bytes_served = 0
         self._samples: deque[tuple[float, int, int]] = deque()
+        # The most used entries, kept as hits happen. Every entry outside ``_ranked`` has
+        # an access count of at most ``_rank_floor``, and every one inside at least that,
+        # so while ``_ranked`` holds n entries the top n are among them.
+        self._ranked: set[CacheEntry] = set()
+        self._rank_floor = 0
+        self._rank_gate = 1
 
     # ----------------------------------------------------------------- the hot path
 
@@ -221,7 +249,10 @@ class ComponentCache:
                 self._misses += 1
                 return None
             self._hits += 1
-            entry.access_count += 1
+            count = entry.access_count + 1
+            entry.access_count = count
+            if count >= entry.rank_gate:  # about to be one of the most used: rank it
+                self._rank(entry)
             entry.last_accessed = self._clock()
             self._bytes_served += entry.content_bytes
             self._touch(key)
@@ -281,10 +312,18 @@ class ComponentCache:
         now = self._clock()
         request = origin == "request"
         key = component_path if context_hash == "" else (component_path, context_hash)
-        entry = CacheEntry(
-            content, metadata, 1 if request else 0, now, now, (content_bytes + 3) >> 2, key,
-            component_path, context_hash, size, content_bytes,
-        )  # fmt: skip
+        # What CacheEntry(...) does, without the class call and __init__ frame (~150 ns).
+        entry = _new_entry(CacheEntry)
+        entry.content = content
+        entry.metadata = metadata
+        entry.access_count = uses = 1 if request else 0
+        entry.last_accessed = entry.created_at = now
+        entry.token_count = (content_bytes + 3) >> 2
+        entry.hash_key = key
+        entry.component_path = component_path
+        entry.context = context_hash
+        entry.size_bytes = size
+        entry.content_bytes = content_bytes
         want_evict = self._want_evict
         evicted: Iterable[tuple[CacheEntry, str]] = ()
         self._acquire()
@@ -301,25 +340,31 @@ class ComponentCache:
             if old is not entry:  # replacing: drop the old entry, then insert again
                 self._remove(key)
                 self._insert(key, entry)
+            entry.rank_gate = gate = self._rank_gate
+            if uses >= gate:
+                self._rank(entry)
             if context_hash != "":
                 variants = self._variants.get(component_path)
                 if variants is None:
                     self._variants[component_path] = {context_hash}
                 else:
                     variants.add(context_hash)
-            self._memory += size
+            memory = self._memory + size
+            self._memory = memory
             self._puts += 1
             if not request:
                 self._count_origin(origin)
-            if self._memory > self.max_memory_bytes or want_evict:
+            if memory > self.max_memory_bytes or want_evict:
                 self._size += 1
                 if self._size > self.max_size or self._memory > self.max_memory_bytes:
                     evicted = self._evict_over_limits(want_evict, now)
             elif self._size < self.max_size:
                 self._size += 1
             else:  # the common case, one entry too many: evict it here, no loop, no list
-                victim: CacheEntry = self._store.pop_victim()[1]
+                victim: CacheEntry = self._pop_victim()[1]
                 self._memory -= victim.size_bytes
+                if victim.rank_gate == _RANKED:
+                    self._ranked.discard(victim)
                 self._evicted_size += 1
                 if victim.context != "":
                     self._unindex(victim.component_path, victim.context)
@@ -346,6 +391,8 @@ class ComponentCache:
         entry = self._store.remove(key)
         self._size -= 1
         self._memory -= entry.size_bytes
+        if entry.rank_gate == _RANKED:
+            self._ranked.discard(entry)
         if entry.context != "":
             self._unindex(entry.component_path, entry.context)
         return entry
@@ -376,6 +423,8 @@ class ComponentCache:
             entry = pop_victim()[1]
             self._size -= 1
             self._memory -= entry.size_bytes
+            if entry.rank_gate == _RANKED:
+                self._ranked.discard(entry)
             if entry.context != "":
                 self._unindex(entry.component_path, entry.context)
             if keep:
@@ -460,7 +509,7 @@ class ComponentCache:
             if error is None:
                 self._loads += 1
                 self._load_time_total += seconds
-                self._load_times.append(seconds)
+                self._load_times.add(seconds)
             else:
                 self._load_failures += 1
             self._mutations += 1
@@ -623,7 +672,7 @@ class ComponentCache:
     def _snapshot(self, entry_limit: int, entry_offset: int) -> CacheSnapshot:
         now = self._clock()
         recent_ratio, recent_requests, window = self._recent(now)
-        times = sorted(self._load_times)
+        times = self._load_times
         return CacheSnapshot(
             timestamp=now,
             version=self._version(),
@@ -645,9 +694,9 @@ class ComponentCache:
             },
             loads=self._loads,
             load_failures=self._load_failures,
-            load_time_p50_ms=percentile(times, 0.50) * 1000,
-            load_time_p95_ms=percentile(times, 0.95) * 1000,
-            load_time_p99_ms=percentile(times, 0.99) * 1000,
+            load_time_p50_ms=times.percentile(0.50) * 1000,
+            load_time_p95_ms=times.percentile(0.95) * 1000,
+            load_time_p99_ms=times.percentile(0.99) * 1000,
             average_load_time_ms=(self._load_time_total / self._loads * 1000)
             if self._loads
             else 0.0,
@@ -659,13 +708,56 @@ class ComponentCache:
         )
 
     def top_components(self, limit: int = 10) -> list[TopComponent]:
-        """The ``limit`` entries used most (``access_count``), most used first."""
+        """The ``limit`` entries used most (``access_count``), most used first.
+
+        O(limit) for a limit up to 32 (amortized: after many of the most used entries
+        were evicted, one call scans every entry); a larger limit scans every entry.
+        """
         with self._lock:
             return self._top(limit)
 
     def _top(self, limit: int) -> list[TopComponent]:
-        top = heapq.nlargest(limit, self._store.values(), key=lambda e: e.access_count)
+        if limit > _RANKED_KEPT:
+            candidates: Iterable[CacheEntry] = self._store.ordered(None, 0)
+        else:
+            if len(self._ranked) < min(limit, self._size):
+                self._rerank()
+            candidates = self._ranked
+        top = heapq.nlargest(limit, candidates, key=_access_count)
         return [TopComponent(e.component_path, e.access_count, e.last_accessed) for e in top]
+
+    def _rank(self, entry: CacheEntry) -> None:
+        """``entry``'s count reached its gate: track it among the most used (lock held)."""
+        floor = self._rank_floor
+        if entry.access_count <= floor:  # the floor rose since the gate was set
+            entry.rank_gate = floor + 1
+            return
+        ranked = self._ranked
+        ranked.add(entry)
+        entry.rank_gate = _RANKED
+        if len(ranked) > _RANKED_KEPT:
+            least = min(ranked, key=_access_count)
+            ranked.discard(least)
+            floor = max(floor, least.access_count)
+            least.rank_gate = floor + 1
+            self._rank_floor = floor
+            self._rank_gate = floor + 1
+
+    def _rerank(self) -> None:
+        """Find the most used entries again, by a scan (lock held).
+
+        Needed only when evictions took most of them out since the last time: amortized
+        over those evictions, it is O(1) each.
+        """
+        top = heapq.nlargest(_RANKED_KEPT, self._store.ordered(None, 0), key=_access_count)
+        self._ranked = set(top)
+        floor = top[-1].access_count if len(top) == _RANKED_KEPT else 0
+        self._rank_floor = floor
+        self._rank_gate = floor + 1
+        for entry in self._store.values():
+            entry.rank_gate = floor + 1
+        for entry in top:
+            entry.rank_gate = _RANKED
 
     def get_stats(self) -> dict[str, Any]:
         """Statistics as a dict: the original keys plus the newer counters."""

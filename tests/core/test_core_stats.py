@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from core_testlib import FakeClock, LoaderFactory, WriteFn
 
 from promptcache import CacheEvent, ComponentCache, EventLog, LRUPolicy
+from promptcache.stats import SlidingPercentiles, percentile
 
 
 def _paths(cache: ComponentCache, limit: int | None = None) -> list[str]:
@@ -461,3 +463,119 @@ class TestPolicyInterface:
         stats = cache.get_stats()
         assert (stats["hits"], stats["policy"], stats["evictions"]["size"]) == (1, "fifo", 1)
         assert cache.memory_bytes == sum(v.size_bytes for v in cache.entries())
+
+
+class TestWorkUnderTheLock:
+    """Readers of a big cache touch O(rows asked for) entries, not every entry."""
+
+    @staticmethod
+    def counting_cache(size: int) -> tuple[ComponentCache, list[int]]:
+        touched = [0]
+
+        class CountingLRU(LRUPolicy[Any]):
+            def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[Any]:
+                for value in super().ordered(limit, offset):
+                    touched[0] += 1
+                    yield value
+
+            def values(self) -> Iterator[Any]:
+                for value in super().values():
+                    touched[0] += 1
+                    yield value
+
+        cache = ComponentCache(max_size=size, policy=CountingLRU())
+        return cache, touched
+
+    def test_stats_snapshot_and_entries_of_a_busy_cache(self) -> None:
+        cache, touched = self.counting_cache(5000)
+        rng = random.Random(5)
+        for i in range(20_000):  # puts, evictions and Zipf-ish hits
+            path = f"{int(rng.paretovariate(0.8)) % 8000}.md"
+            if cache.get(path) is None:
+                cache.put(path, "x")
+            if i % 5000 == 0:
+                cache.get_stats()
+        for _ in range(20):
+            touched[0] = 0
+            stats = cache.get_stats()
+            cache.snapshot(entry_limit=7)
+            cache.entries(3)
+            assert touched[0] == 10
+            assert len(stats["top_components"]) == 10
+            for _ in range(50):
+                path = f"{rng.randrange(8000)}.md"
+                if cache.get(path) is None:
+                    cache.put(path, "x")
+
+    def test_load_time_percentiles_do_not_sort_per_read(self) -> None:
+        cache = ComponentCache(load_sample_size=4)
+        for ms in (5, 1, 4, 2, 3):  # the 5 ms load leaves the window of 4
+            cache.record_load("a.md", ms / 1000)
+        snap = cache.snapshot(entry_limit=0)
+        assert (snap.load_time_p50_ms, snap.load_time_p99_ms) == (3.0, 4.0)
+
+
+def brute_top(cache: ComponentCache, n: int) -> list[int]:
+    return sorted((v.hits for v in cache.entries()), reverse=True)[:n]
+
+
+class TestTopComponents:
+    @pytest.mark.parametrize("seed", range(6))
+    def test_the_most_used_match_a_full_scan_under_churn(self, seed: int) -> None:
+        rng = random.Random(seed)
+        cache = ComponentCache(max_size=rng.choice([5, 40, 200]))
+        for step in range(6000):
+            roll = rng.random()
+            path = f"{min(int(rng.expovariate(0.02)), 400)}.md"
+            context = rng.choice(["", "", "v1"])
+            if roll < 0.6:
+                if cache.get(path, context) is None:
+                    cache.put(path, "x", None, context, origin=rng.choice(["request", "preload"]))
+            elif roll < 0.7:
+                cache.put(path, "y", None, context)  # replaces: the count starts again
+            elif roll < 0.75:
+                cache.invalidate(path)
+            elif roll < 0.76:
+                cache.resize(max_size=rng.choice([5, 40, 200]))
+            elif roll < 0.761:
+                cache.clear_cache()
+            if step % 97 == 0:
+                for n in (1, 10, 32, 50):
+                    top = cache.top_components(n)
+                    assert [t.access_count for t in top] == brute_top(cache, n), (step, n)
+        stats_top = cache.get_stats()["top_components"]
+        assert [t["access_count"] for t in stats_top] == brute_top(cache, 10)
+
+    def test_entries_named_are_resident_with_their_counts(self) -> None:
+        cache = ComponentCache(max_size=3)
+        for name, hits in (("a", 5), ("b", 1), ("c", 3)):
+            cache.put(f"{name}.md", name)
+            for _ in range(hits):
+                cache.get(f"{name}.md")
+        assert [(t.path, t.access_count) for t in cache.top_components(2)] == [
+            ("a.md", 6),
+            ("c.md", 4),
+        ]
+        cache.put("d.md", "d")  # evicts a.md, the least recently used
+        assert [t.path for t in cache.top_components(3)] == ["c.md", "b.md", "d.md"]
+
+
+class TestSlidingPercentiles:
+    @pytest.mark.parametrize("size", [1, 3, 64])
+    def test_match_sorting_the_window(self, size: int) -> None:
+        rng = random.Random(size)
+        window = SlidingPercentiles(size)
+        seen: list[float] = []
+        for _ in range(500):
+            value = rng.choice([rng.random(), 0.5, 0.25])  # repeats too
+            window.add(value)
+            seen.append(value)
+            ordered = sorted(seen[-size:])
+            for q in (0.0, 0.5, 0.95, 0.99, 1.0):
+                assert window.percentile(q) == percentile(ordered, q)
+        assert len(window) == size
+
+    def test_empty_and_bad_size(self) -> None:
+        assert SlidingPercentiles(2).percentile(0.5) == 0.0
+        with pytest.raises(ValueError, match="size"):
+            SlidingPercentiles(0)
