@@ -38,7 +38,13 @@ ALPHA = 1.0
 MISS_HEAVY_ALPHA = 0.9
 SEED = 42
 BIG_BUDGET_MB = 4096  # never the binding limit: entry count is
-TRACES_DIR = Path(__file__).resolve().parents[2] / "shared" / "traces"
+# The team's shared folder beside the checkout (/work/shared beside /work/main, or
+# beside the folder of worktrees).
+TRACES_DIR = next(
+    (p / "shared" / "traces" for p in Path(__file__).resolve().parents[1:4]
+     if (p / "shared" / "traces").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "traces",
+)  # fmt: skip
 LIRS_TRACES = ("gli", "ps", "multi2")
 
 Trace = list[str]

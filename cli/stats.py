@@ -159,9 +159,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         ]
         if given:
             raise UsageError(f"{', '.join(given)}: only with --workload, not with --trace")
-    cache = ComponentCache(
-        max_size=args.max_size, max_memory_mb=args.max_memory_mb, hot_components={}
-    )
+    try:
+        cache = ComponentCache(
+            max_size=args.max_size, max_memory_mb=args.max_memory_mb, hot_components={}
+        )
+    except ValueError as exc:  # a limit the cache cannot use (1e308 MiB overflows)
+        raise UsageError(f"--max-memory-mb / --max-size: {exc}") from None
     loader = CachedComponentLoader(folder, cache)
     try:
         source: dict[str, Any]

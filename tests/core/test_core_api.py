@@ -206,6 +206,19 @@ class TestOriginalAPI:
         with pytest.raises(ValueError, match=r"^max_memory_mb must be .*, not "):
             ComponentCache(max_memory_mb=max_memory_mb)
 
+    def test_the_stats_command_reports_it_in_one_line(
+        self, base: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from promptcache.cli.main import main
+
+        args = ["stats", str(base), "--workload", "zipf", "--max-memory-mb", "1e308"]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            "promptcache stats: error: --max-memory-mb / --max-size: max_memory_mb must be a "
+            "finite number of MiB, not 1e+308\n"
+        )
+
     def test_loader_on_missing_folder(self, tmp_path: Path) -> None:
         with pytest.raises(ComponentError, match="nowhere"):
             CachedComponentLoader(tmp_path / "nowhere", ComponentCache())
