@@ -10,7 +10,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from time import monotonic as _monotonic
 from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeVar
 
@@ -58,10 +59,12 @@ DEFAULT_HOT_COMPONENTS: Final[dict[str, int]] = {
 """The original hot list: path -> observed usage count."""
 
 _new_entry = object.__new__
-_RANKED: Final = sys.maxsize
-_RANKED_KEPT: Final = 32
-"""How many of the most used entries the cache tracks as they are hit, so that
-``top_components(n)`` for n up to this costs O(n), not a scan of every entry."""
+_TOP_KEPT: Final = 32
+"""How many of the most used entries a scan remembers for the calls that follow it."""
+_TOP_SCAN_ALWAYS: Final = 4096
+"""Caches up to this many entries are scanned on every ``top_components`` call (~1 ms)."""
+_TOP_SCAN_INTERVAL_S: Final = 1.0
+"""Bigger caches are scanned at most this often; calls in between rank the remembered."""
 
 
 def _access_count(entry: CacheEntry) -> int:
@@ -101,9 +104,6 @@ class CacheEntry:
     context: Hashable = ""
     size_bytes: int = 0
     content_bytes: int = 0
-    rank_gate: int = field(default=_RANKED, init=False, repr=False)
-    """Bookkeeping for ``top_components``: the access count at which a hit makes the cache
-    rank this entry again (``_RANKED`` once it is among the most used)."""
 
 
 def _view(rank: int, e: CacheEntry) -> EntryView:
@@ -227,12 +227,10 @@ class ComponentCache:
         self._load_times = SlidingPercentiles(self._load_sample_size)
         self._bytes_served = 0
         self._samples: deque[tuple[float, int, int]] = deque()
-        # The most used entries, kept as hits happen. Every entry outside ``_ranked`` has
-        # an access count of at most ``_rank_floor``, and every one inside at least that,
-        # so while ``_ranked`` holds n entries the top n are among them.
-        self._ranked: set[CacheEntry] = set()
-        self._rank_floor = 0
-        self._rank_gate = 1
+        # Keys of the most used entries as of the last scan of a big cache (keys, not
+        # entries: an evicted entry's content must not stay alive), and when it ran.
+        self._top_keys: list[Hashable] = []
+        self._top_scanned_at = -math.inf
 
     # ----------------------------------------------------------------- the hot path
 
@@ -249,10 +247,7 @@ class ComponentCache:
                 self._misses += 1
                 return None
             self._hits += 1
-            count = entry.access_count + 1
-            entry.access_count = count
-            if count >= entry.rank_gate:  # about to be one of the most used: rank it
-                self._rank(entry)
+            entry.access_count += 1
             entry.last_accessed = self._clock()
             self._bytes_served += entry.content_bytes
             self._touch(key)
@@ -316,7 +311,7 @@ class ComponentCache:
         entry = _new_entry(CacheEntry)
         entry.content = content
         entry.metadata = metadata
-        entry.access_count = uses = 1 if request else 0
+        entry.access_count = 1 if request else 0
         entry.last_accessed = entry.created_at = now
         entry.token_count = (content_bytes + 3) >> 2
         entry.hash_key = key
@@ -340,9 +335,6 @@ class ComponentCache:
             if old is not entry:  # replacing: drop the old entry, then insert again
                 self._remove(key)
                 self._insert(key, entry)
-            entry.rank_gate = gate = self._rank_gate
-            if uses >= gate:
-                self._rank(entry)
             if context_hash != "":
                 variants = self._variants.get(component_path)
                 if variants is None:
@@ -363,8 +355,6 @@ class ComponentCache:
             else:  # the common case, one entry too many: evict it here, no loop, no list
                 victim: CacheEntry = self._pop_victim()[1]
                 self._memory -= victim.size_bytes
-                if victim.rank_gate == _RANKED:
-                    self._ranked.discard(victim)
                 self._evicted_size += 1
                 if victim.context != "":
                     self._unindex(victim.component_path, victim.context)
@@ -391,8 +381,6 @@ class ComponentCache:
         entry = self._store.remove(key)
         self._size -= 1
         self._memory -= entry.size_bytes
-        if entry.rank_gate == _RANKED:
-            self._ranked.discard(entry)
         if entry.context != "":
             self._unindex(entry.component_path, entry.context)
         return entry
@@ -423,8 +411,6 @@ class ComponentCache:
             entry = pop_victim()[1]
             self._size -= 1
             self._memory -= entry.size_bytes
-            if entry.rank_gate == _RANKED:
-                self._ranked.discard(entry)
             if entry.context != "":
                 self._unindex(entry.component_path, entry.context)
             if keep:
@@ -710,54 +696,30 @@ class ComponentCache:
     def top_components(self, limit: int = 10) -> list[TopComponent]:
         """The ``limit`` entries used most (``access_count``), most used first.
 
-        O(limit) for a limit up to 32 (amortized: after many of the most used entries
-        were evicted, one call scans every entry); a larger limit scans every entry.
+        A cache of up to 4,096 entries is scanned on every call. A bigger one is scanned at
+        most once a second (for up to 32 entries): calls in between rank the entries that
+        scan found, those still cached, by their current counts. So a client polling a big
+        cache costs one scan a second, however often it asks, and hits pay nothing for it.
         """
         with self._lock:
             return self._top(limit)
 
     def _top(self, limit: int) -> list[TopComponent]:
-        if limit > _RANKED_KEPT:
-            candidates: Iterable[CacheEntry] = self._store.ordered(None, 0)
+        if self._size <= _TOP_SCAN_ALWAYS or limit > _TOP_KEPT:
+            top = heapq.nlargest(limit, self._store.values(), key=_access_count)
         else:
-            if len(self._ranked) < min(limit, self._size):
-                self._rerank()
-            candidates = self._ranked
-        top = heapq.nlargest(limit, candidates, key=_access_count)
+            now = _monotonic()
+            lookup = self._lookup
+            seen = [e for e in map(lookup, self._top_keys) if e is not None]
+            since = now - self._top_scanned_at
+            if since >= _TOP_SCAN_INTERVAL_S or (
+                len(seen) < limit and since >= _TOP_SCAN_INTERVAL_S / 10
+            ):
+                seen = heapq.nlargest(_TOP_KEPT, self._store.values(), key=_access_count)
+                self._top_scanned_at = now
+            self._top_keys = [e.hash_key for e in seen]
+            top = heapq.nlargest(limit, seen, key=_access_count)
         return [TopComponent(e.component_path, e.access_count, e.last_accessed) for e in top]
-
-    def _rank(self, entry: CacheEntry) -> None:
-        """``entry``'s count reached its gate: track it among the most used (lock held)."""
-        floor = self._rank_floor
-        if entry.access_count <= floor:  # the floor rose since the gate was set
-            entry.rank_gate = floor + 1
-            return
-        ranked = self._ranked
-        ranked.add(entry)
-        entry.rank_gate = _RANKED
-        if len(ranked) > _RANKED_KEPT:
-            least = min(ranked, key=_access_count)
-            ranked.discard(least)
-            floor = max(floor, least.access_count)
-            least.rank_gate = floor + 1
-            self._rank_floor = floor
-            self._rank_gate = floor + 1
-
-    def _rerank(self) -> None:
-        """Find the most used entries again, by a scan (lock held).
-
-        Needed only when evictions took most of them out since the last time: amortized
-        over those evictions, it is O(1) each.
-        """
-        top = heapq.nlargest(_RANKED_KEPT, self._store.ordered(None, 0), key=_access_count)
-        self._ranked = set(top)
-        floor = top[-1].access_count if len(top) == _RANKED_KEPT else 0
-        self._rank_floor = floor
-        self._rank_gate = floor + 1
-        for entry in self._store.values():
-            entry.rank_gate = floor + 1
-        for entry in top:
-            entry.rank_gate = _RANKED
 
     def get_stats(self) -> dict[str, Any]:
         """Statistics as a dict: the original keys plus the newer counters."""

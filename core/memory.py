@@ -11,7 +11,7 @@ _getsizeof = sys.getsizeof
 MIB: Final = 1024 * 1024
 """Bytes in a mebibyte: memory limits are given in MiB."""
 
-ENTRY_OVERHEAD = 253
+ENTRY_OVERHEAD = 245
 """Bytes each entry costs besides its content, path, metadata and context: the entry
 object, its timestamp and its node in the policy's ordered table.
 Measured with tracemalloc on CPython 3.11 (tests and benchmarks/memory_accounting.py

@@ -11,6 +11,7 @@ import pytest
 from core_testlib import FakeClock, LoaderFactory, WriteFn
 
 from promptcache import CacheEvent, ComponentCache, EventLog, LRUPolicy
+from promptcache import cache as cache_module
 from promptcache.stats import SlidingPercentiles, percentile
 
 
@@ -486,26 +487,33 @@ class TestWorkUnderTheLock:
         cache = ComponentCache(max_size=size, policy=CountingLRU())
         return cache, touched
 
-    def test_stats_snapshot_and_entries_of_a_busy_cache(self) -> None:
-        cache, touched = self.counting_cache(5000)
+    def test_polling_a_big_cache(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        now = [100.0]
+        monkeypatch.setattr(cache_module, "_monotonic", lambda: now[0])
+        cache, touched = self.counting_cache(6000)
         rng = random.Random(5)
-        for i in range(20_000):  # puts, evictions and Zipf-ish hits
-            path = f"{int(rng.paretovariate(0.8)) % 8000}.md"
-            if cache.get(path) is None:
-                cache.put(path, "x")
-            if i % 5000 == 0:
-                cache.get_stats()
+        for i in range(6000):
+            cache.put(f"{i}.md", "x")
+        for _ in range(12_000):
+            cache.get(f"{int(rng.paretovariate(0.8)) % 6000}.md")
+        touched[0] = 0
+        first = cache.get_stats()["top_components"]
+        assert touched[0] == 6000  # the first call scans
         for _ in range(20):
+            now[0] += 0.04
             touched[0] = 0
             stats = cache.get_stats()
             cache.snapshot(entry_limit=7)
             cache.entries(3)
-            assert touched[0] == 10
-            assert len(stats["top_components"]) == 10
-            for _ in range(50):
-                path = f"{rng.randrange(8000)}.md"
-                if cache.get(path) is None:
-                    cache.put(path, "x")
+            assert touched[0] == 10  # the rest, within a second, touch only what they return
+            assert [t["path"] for t in stats["top_components"]] == [t["path"] for t in first]
+        hot = first[0]["path"]
+        cache.invalidate(hot)
+        assert hot not in [t["path"] for t in cache.get_stats()["top_components"]]
+        now[0] += 1.0
+        touched[0] = 0
+        cache.get_stats()
+        assert touched[0] == 5999  # a second later: one scan again (one was invalidated)
 
     def test_load_time_percentiles_do_not_sort_per_read(self) -> None:
         cache = ComponentCache(load_sample_size=4)
@@ -520,11 +528,11 @@ def brute_top(cache: ComponentCache, n: int) -> list[int]:
 
 
 class TestTopComponents:
-    @pytest.mark.parametrize("seed", range(6))
+    @pytest.mark.parametrize("seed", range(4))
     def test_the_most_used_match_a_full_scan_under_churn(self, seed: int) -> None:
         rng = random.Random(seed)
         cache = ComponentCache(max_size=rng.choice([5, 40, 200]))
-        for step in range(6000):
+        for step in range(4000):
             roll = rng.random()
             path = f"{min(int(rng.expovariate(0.02)), 400)}.md"
             context = rng.choice(["", "", "v1"])
@@ -540,11 +548,34 @@ class TestTopComponents:
             elif roll < 0.761:
                 cache.clear_cache()
             if step % 97 == 0:
-                for n in (1, 10, 32, 50):
+                for n in (1, 10, 50):
                     top = cache.top_components(n)
                     assert [t.access_count for t in top] == brute_top(cache, n), (step, n)
         stats_top = cache.get_stats()["top_components"]
         assert [t["access_count"] for t in stats_top] == brute_top(cache, 10)
+
+    def test_a_big_cache_between_scans_ranks_current_counts(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        now = [0.0]
+        monkeypatch.setattr(cache_module, "_monotonic", lambda: now[0])
+        cache = ComponentCache(max_size=5000)
+        for i in range(5000):
+            cache.put(f"{i}.md", "x")
+        for i in range(40):
+            for _ in range(40 - i):
+                cache.get(f"{i}.md")
+        assert [t.path for t in cache.top_components(3)] == ["0.md", "1.md", "2.md"]
+        for _ in range(100):
+            cache.get("2.md")  # a remembered entry: its new count counts at once
+        assert [t.path for t in cache.top_components(2)] == ["2.md", "0.md"]
+        cache.invalidate("2.md")
+        assert [t.path for t in cache.top_components(2)] == ["0.md", "1.md"]
+        for _ in range(500):
+            cache.get("4000.md")  # unknown to the last scan: seen at the next one
+        assert cache.top_components(1)[0].path == "0.md"
+        now[0] += 1.0
+        assert cache.top_components(1)[0].path == "4000.md"
 
     def test_entries_named_are_resident_with_their_counts(self) -> None:
         cache = ComponentCache(max_size=3)
