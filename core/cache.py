@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from time import monotonic as _monotonic
 from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeVar
@@ -67,8 +68,11 @@ _TOP_SCAN_INTERVAL_S: Final = 1.0
 """Bigger caches are scanned at most this often; calls in between rank the remembered."""
 
 
-def _access_count(entry: CacheEntry) -> int:
-    return entry.access_count
+_access_count = attrgetter("access_count")
+_hash_key = attrgetter("hash_key")
+_DEEP_OFFSET: Final = 2048
+"""``entries()`` pages from this offset on, of caches over ``_TOP_SCAN_ALWAYS`` entries,
+come from a walk of the eviction order made at most once a second."""
 
 
 _ALL: Final = object()
@@ -231,6 +235,9 @@ class ComponentCache:
         # entries: an evicted entry's content must not stay alive), and when it ran.
         self._top_keys: list[Hashable] = []
         self._top_scanned_at = -math.inf
+        # Keys in eviction order as of the last walk for a deep page of a big cache.
+        self._order_keys: list[Hashable] = []
+        self._order_walked_at = -math.inf
 
     # ----------------------------------------------------------------- the hot path
 
@@ -628,13 +635,33 @@ class ComponentCache:
             return None if entry is None else _view(self._size, entry)
 
     def entries(self, limit: int | None = None, offset: int = 0) -> tuple[EntryView, ...]:
-        """Entries from the most to the least protected (MRU to LRU); O(offset + limit)."""
+        """Entries from the most to the least protected (MRU to LRU), ranked from 1.
+
+        O(offset + limit) for an offset below 2,048. Deeper pages of a cache over 4,096
+        entries come from the eviction order as it was at most a second ago (so that
+        paging through a big cache costs one walk a second, not one per page): ranks are
+        as of then, entries removed since are left out, and entries added since are not
+        shown until the next walk.
+        """
         with self._lock:
             return self._views(limit, offset)
 
     def _views(self, limit: int | None, offset: int) -> tuple[EntryView, ...]:
-        ordered = self._store.ordered(limit, offset)
-        return tuple(_view(rank, e) for rank, e in enumerate(ordered, start=offset + 1))
+        if offset < _DEEP_OFFSET or self._size <= _TOP_SCAN_ALWAYS:
+            ordered = self._store.ordered(limit, offset)
+            return tuple(_view(rank, e) for rank, e in enumerate(ordered, start=offset + 1))
+        now = _monotonic()
+        if now - self._order_walked_at >= _TOP_SCAN_INTERVAL_S:
+            self._order_keys = list(map(_hash_key, self._store.ordered(None, 0)))
+            self._order_walked_at = now
+        keys = self._order_keys[offset : None if limit is None else offset + limit]
+        lookup = self._lookup
+        views: list[EntryView] = []
+        for rank, key in enumerate(keys, start=offset + 1):
+            entry = lookup(key)
+            if entry is not None:
+                views.append(_view(rank, entry))
+        return tuple(views)
 
     def _recent(self, now: float) -> tuple[float, int, float]:
         """Hit ratio, requests and span of the recent window (lock held)."""

@@ -515,6 +515,36 @@ class TestWorkUnderTheLock:
         cache.get_stats()
         assert touched[0] == 5999  # a second later: one scan again (one was invalidated)
 
+    def test_deep_pages_of_a_big_cache(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        now = [0.0]
+        monkeypatch.setattr(cache_module, "_monotonic", lambda: now[0])
+        cache, touched = self.counting_cache(5000)
+        for i in range(5000):
+            cache.put(f"{i}.md", "x")
+        expected = [(v.rank, v.path) for v in cache.entries()[3000:3005]]
+        assert expected == [(3001, "1999.md"), (3002, "1998.md"), (3003, "1997.md"),
+                            (3004, "1996.md"), (3005, "1995.md")]  # fmt: skip
+        touched[0] = 0
+        assert [(v.rank, v.path) for v in cache.entries(5, 3000)] == expected
+        assert touched[0] == 5000  # the first deep page walks the order once
+        cache.get("0.md")  # moves to the front: every deeper rank shifts by one
+        cache.invalidate("1997.md")
+        touched[0] = 0
+        page = cache.entries(5, 3000)
+        assert touched[0] == 0  # pages within the second use that walk
+        assert [(v.rank, v.path) for v in page] == [
+            (3001, "1999.md"), (3002, "1998.md"), (3004, "1996.md"), (3005, "1995.md"),
+        ]  # fmt: skip
+        assert cache.entries(2, 6000) == ()
+        now[0] += 1.0
+        assert [(v.rank, v.path) for v in cache.entries(4, 3000)] == [
+            (3001, "2000.md"),
+            (3002, "1999.md"),
+            (3003, "1998.md"),
+            (3004, "1996.md"),
+        ]  # fmt: skip (a new walk: 0.md went first, 1997.md is gone)
+        assert [v.path for v in cache.entries(2, 10)] == ["4990.md", "4989.md"]
+
     def test_load_time_percentiles_do_not_sort_per_read(self) -> None:
         cache = ComponentCache(load_sample_size=4)
         for ms in (5, 1, 4, 2, 3):  # the 5 ms load leaves the window of 4
