@@ -60,20 +60,18 @@ DEFAULT_HOT_COMPONENTS: Final[dict[str, int]] = {
 """The original hot list: path -> observed usage count."""
 
 _new_entry = object.__new__
-_TOP_KEPT: Final = 32
-"""How many of the most used entries a scan remembers for the calls that follow it."""
-_TOP_SCAN_ALWAYS: Final = 4096
-"""Caches up to this many entries are scanned on every ``top_components`` call (~1 ms)."""
-_TOP_SCAN_INTERVAL_S: Final = 1.0
-"""Bigger caches are scanned at most this often; calls in between rank the remembered."""
-
-
 _access_count = attrgetter("access_count")
 _hash_key = attrgetter("hash_key")
-_DEEP_OFFSET: Final = 2048
-"""``entries()`` pages from this offset on, of caches over ``_TOP_SCAN_ALWAYS`` entries,
-come from a walk of the eviction order made at most once a second."""
 
+# Readers of a big cache: what would walk every entry is done at most once a second.
+_SMALL_CACHE: Final = 4096
+"""Up to this many entries, ``top_components`` scans on every call (about a millisecond)."""
+_WALK_INTERVAL_S: Final = 1.0
+"""Bigger caches are walked at most this often for the most used entries and deep pages."""
+_TOP_KEPT: Final = 32
+"""How many of the most used entries a walk remembers for the calls that follow it."""
+_DEEP_OFFSET: Final = 2048
+"""From this offset on, ``entries()`` pages of a big cache come from the last walk."""
 
 _ALL: Final = object()
 _NO_METADATA: Final[dict[str, Any]] = MappingProxyType({})  # type: ignore[assignment]
@@ -349,19 +347,20 @@ class ComponentCache:
                 else:
                     variants.add(context_hash)
             memory = self._memory + size
-            self._memory = memory
             self._puts += 1
             if not request:
                 self._count_origin(origin)
             if memory > self.max_memory_bytes or want_evict:
+                self._memory = memory
                 self._size += 1
-                if self._size > self.max_size or self._memory > self.max_memory_bytes:
+                if self._size > self.max_size or memory > self.max_memory_bytes:
                     evicted = self._evict_over_limits(want_evict, now)
             elif self._size < self.max_size:
+                self._memory = memory
                 self._size += 1
             else:  # the common case, one entry too many: evict it here, no loop, no list
                 victim: CacheEntry = self._pop_victim()[1]
-                self._memory -= victim.size_bytes
+                self._memory = memory - victim.size_bytes
                 self._evicted_size += 1
                 if victim.context != "":
                     self._unindex(victim.component_path, victim.context)
@@ -647,11 +646,11 @@ class ComponentCache:
             return self._views(limit, offset)
 
     def _views(self, limit: int | None, offset: int) -> tuple[EntryView, ...]:
-        if offset < _DEEP_OFFSET or self._size <= _TOP_SCAN_ALWAYS:
+        if offset < _DEEP_OFFSET or self._size <= _SMALL_CACHE:
             ordered = self._store.ordered(limit, offset)
             return tuple(_view(rank, e) for rank, e in enumerate(ordered, start=offset + 1))
         now = _monotonic()
-        if now - self._order_walked_at >= _TOP_SCAN_INTERVAL_S:
+        if now - self._order_walked_at >= _WALK_INTERVAL_S:
             self._order_keys = list(map(_hash_key, self._store.ordered(None, 0)))
             self._order_walked_at = now
         keys = self._order_keys[offset : None if limit is None else offset + limit]
@@ -732,16 +731,14 @@ class ComponentCache:
             return self._top(limit)
 
     def _top(self, limit: int) -> list[TopComponent]:
-        if self._size <= _TOP_SCAN_ALWAYS or limit > _TOP_KEPT:
+        if self._size <= _SMALL_CACHE or limit > _TOP_KEPT:
             top = heapq.nlargest(limit, self._store.values(), key=_access_count)
         else:
             now = _monotonic()
             lookup = self._lookup
             seen = [e for e in map(lookup, self._top_keys) if e is not None]
             since = now - self._top_scanned_at
-            if since >= _TOP_SCAN_INTERVAL_S or (
-                len(seen) < limit and since >= _TOP_SCAN_INTERVAL_S / 10
-            ):
+            if since >= _WALK_INTERVAL_S or (len(seen) < limit and since >= _WALK_INTERVAL_S / 10):
                 seen = heapq.nlargest(_TOP_KEPT, self._store.values(), key=_access_count)
                 self._top_scanned_at = now
             self._top_keys = [e.hash_key for e in seen]
