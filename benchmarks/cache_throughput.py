@@ -15,6 +15,7 @@ import functools
 import gzip
 import random
 import threading
+import timeit
 from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
@@ -226,6 +227,40 @@ def op_section(ops: int, rounds: int) -> None:
     table(("operation", "ComponentCache ns", "anchor ns", "ratio"), rows)
 
 
+# --------------------------------------------------------------------------- readers
+
+
+def readers_section(entries: int) -> None:
+    """What a stats client's requests cost on a big cache, all under the cache's lock."""
+    print()
+    print(
+        f"Reading a cache of {entries:,} entries, µs per call between the once-a-second walks"
+        " (informational; the lock is held throughout)"
+    )
+    cache = ComponentCache(max_size=entries, max_memory_mb=BIG_BUDGET_MB)
+    rng = random.Random(SEED)
+    for k in range(entries):
+        cache.put(f"components/c{k}.md", "A short component.")
+    for _ in range(2 * entries):
+        cache.get(f"components/c{rng.randrange(entries)}.md")
+    for _ in range(2048):
+        cache.record_load("components/c0.md", rng.random() / 100)
+    calls: dict[str, Callable[[], object]] = {
+        "get() one hit (for scale)": lambda: cache.get("components/c1.md"),
+        "get_stats()": cache.get_stats,
+        "snapshot(entry_limit=50)": lambda: cache.snapshot(entry_limit=50),
+        "entries(50)": lambda: cache.entries(50),
+        f"entries(1000, offset={entries - 1000:,})": lambda: cache.entries(1000, entries - 1000),
+        "next_victim()": cache.next_victim,
+    }
+    rows = []
+    for name, call in calls.items():
+        call()  # the first deep page or ranking walks the cache: a second's worth of calls
+        best = min(timeit.repeat(call, number=20, repeat=5)) / 20
+        rows.append((name, f"{best * 1e6:,.1f}"))
+    table(("call", "µs"), rows)
+
+
 # --------------------------------------------------------------------------- LIRS traces
 
 
@@ -335,6 +370,7 @@ def main() -> int:
     print(f"{TARGET} / anchor per round: " + ", ".join(f"{r:.3f}" for r in ratios))
     miss_heavy = miss_heavy_section(requests, args.rounds)
     op_section(requests // 2, args.rounds)
+    readers_section(20_000 if args.quick else 100_000)
     lirs_section()
     print()
     result = median(ratios)

@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
-from time import monotonic as _monotonic
 from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeVar
 
@@ -649,8 +648,8 @@ class ComponentCache:
         if offset < _DEEP_OFFSET or self._size <= _SMALL_CACHE:
             ordered = self._store.ordered(limit, offset)
             return tuple(_view(rank, e) for rank, e in enumerate(ordered, start=offset + 1))
-        now = _monotonic()
-        if now - self._order_walked_at >= _WALK_INTERVAL_S:
+        now = self._clock()
+        if not 0 <= now - self._order_walked_at < _WALK_INTERVAL_S:
             self._order_keys = list(map(_hash_key, self._store.ordered(None, 0)))
             self._order_walked_at = now
         keys = self._order_keys[offset : None if limit is None else offset + limit]
@@ -734,11 +733,13 @@ class ComponentCache:
         if self._size <= _SMALL_CACHE or limit > _TOP_KEPT:
             top = heapq.nlargest(limit, self._store.values(), key=_access_count)
         else:
-            now = _monotonic()
+            now = self._clock()
             lookup = self._lookup
             seen = [e for e in map(lookup, self._top_keys) if e is not None]
             since = now - self._top_scanned_at
-            if since >= _WALK_INTERVAL_S or (len(seen) < limit and since >= _WALK_INTERVAL_S / 10):
+            if not 0 <= since < _WALK_INTERVAL_S or (
+                len(seen) < limit and since >= _WALK_INTERVAL_S / 10
+            ):
                 seen = heapq.nlargest(_TOP_KEPT, self._store.values(), key=_access_count)
                 self._top_scanned_at = now
             self._top_keys = [e.hash_key for e in seen]

@@ -11,7 +11,6 @@ import pytest
 from core_testlib import FakeClock, LoaderFactory, WriteFn
 
 from promptcache import CacheEvent, ComponentCache, EventLog, LRUPolicy
-from promptcache import cache as cache_module
 from promptcache.stats import SlidingPercentiles, percentile
 
 
@@ -470,7 +469,7 @@ class TestWorkUnderTheLock:
     """Readers of a big cache touch O(rows asked for) entries, not every entry."""
 
     @staticmethod
-    def counting_cache(size: int) -> tuple[ComponentCache, list[int]]:
+    def counting_cache(size: int, clock: FakeClock) -> tuple[ComponentCache, list[int]]:
         touched = [0]
 
         class CountingLRU(LRUPolicy[Any]):
@@ -484,13 +483,11 @@ class TestWorkUnderTheLock:
                     touched[0] += 1
                     yield value
 
-        cache = ComponentCache(max_size=size, policy=CountingLRU())
+        cache = ComponentCache(max_size=size, policy=CountingLRU(), clock=clock)
         return cache, touched
 
-    def test_polling_a_big_cache(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        now = [100.0]
-        monkeypatch.setattr(cache_module, "_monotonic", lambda: now[0])
-        cache, touched = self.counting_cache(6000)
+    def test_polling_a_big_cache(self, clock: FakeClock) -> None:
+        cache, touched = self.counting_cache(6000, clock)
         rng = random.Random(5)
         for i in range(6000):
             cache.put(f"{i}.md", "x")
@@ -500,7 +497,7 @@ class TestWorkUnderTheLock:
         first = cache.get_stats()["top_components"]
         assert touched[0] == 6000  # the first call scans
         for _ in range(20):
-            now[0] += 0.04
+            clock.advance(0.04)
             touched[0] = 0
             stats = cache.get_stats()
             cache.snapshot(entry_limit=7)
@@ -510,15 +507,13 @@ class TestWorkUnderTheLock:
         hot = first[0]["path"]
         cache.invalidate(hot)
         assert hot not in [t["path"] for t in cache.get_stats()["top_components"]]
-        now[0] += 1.0
+        clock.advance(1.0)
         touched[0] = 0
         cache.get_stats()
         assert touched[0] == 5999  # a second later: one scan again (one was invalidated)
 
-    def test_deep_pages_of_a_big_cache(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        now = [0.0]
-        monkeypatch.setattr(cache_module, "_monotonic", lambda: now[0])
-        cache, touched = self.counting_cache(5000)
+    def test_deep_pages_of_a_big_cache(self, clock: FakeClock) -> None:
+        cache, touched = self.counting_cache(5000, clock)
         for i in range(5000):
             cache.put(f"{i}.md", "x")
         expected = [(v.rank, v.path) for v in cache.entries()[3000:3005]]
@@ -536,7 +531,7 @@ class TestWorkUnderTheLock:
             (3001, "1999.md"), (3002, "1998.md"), (3004, "1996.md"), (3005, "1995.md"),
         ]  # fmt: skip
         assert cache.entries(2, 6000) == ()
-        now[0] += 1.0
+        clock.advance(1.0)
         assert [(v.rank, v.path) for v in cache.entries(4, 3000)] == [
             (3001, "2000.md"),
             (3002, "1999.md"),
@@ -584,12 +579,8 @@ class TestTopComponents:
         stats_top = cache.get_stats()["top_components"]
         assert [t["access_count"] for t in stats_top] == brute_top(cache, 10)
 
-    def test_a_big_cache_between_scans_ranks_current_counts(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        now = [0.0]
-        monkeypatch.setattr(cache_module, "_monotonic", lambda: now[0])
-        cache = ComponentCache(max_size=5000)
+    def test_a_big_cache_between_scans_ranks_current_counts(self, clock: FakeClock) -> None:
+        cache = ComponentCache(max_size=5000, clock=clock)
         for i in range(5000):
             cache.put(f"{i}.md", "x")
         for i in range(40):
@@ -604,8 +595,12 @@ class TestTopComponents:
         for _ in range(500):
             cache.get("4000.md")  # unknown to the last scan: seen at the next one
         assert cache.top_components(1)[0].path == "0.md"
-        now[0] += 1.0
+        clock.advance(1.0)
         assert cache.top_components(1)[0].path == "4000.md"
+        for _ in range(900):
+            cache.get("4001.md")
+        clock.advance(-60.0)  # a wall clock set back: walk again rather than never
+        assert cache.top_components(1)[0].path == "4001.md"
 
     def test_entries_named_are_resident_with_their_counts(self) -> None:
         cache = ComponentCache(max_size=3)
