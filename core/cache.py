@@ -162,6 +162,57 @@ class ComponentCache:
         recent_window_s: Width of the window behind ``recent_hit_ratio``.
     """
 
+    # Slots: the hot path reads about twenty of these per request, and past 30 instance
+    # attributes CPython 3.11 stops sharing dict keys and reads them ~20% slower.
+    # ``__dict__`` stays, so that a test can still patch a method on one cache.
+    __slots__ = (
+        "__dict__",
+        "_acquire",
+        "_bytes_served",
+        "_clock",
+        "_evicted_memory",
+        "_evicted_size",
+        "_hits",
+        "_insert",
+        "_invalidated",
+        "_journal_record",
+        "_journals",
+        "_listeners",
+        "_load_failures",
+        "_load_sample_size",
+        "_load_time_total",
+        "_load_times",
+        "_loads",
+        "_lock",
+        "_lookup",
+        "_memory",
+        "_misses",
+        "_mutations",
+        "_order_keys",
+        "_order_walked_at",
+        "_pop_victim",
+        "_preloaded",
+        "_puts",
+        "_rejected",
+        "_release",
+        "_samples",
+        "_size",
+        "_store",
+        "_top_keys",
+        "_top_scanned_at",
+        "_touch",
+        "_variants",
+        "_want_evict",
+        "_want_put",
+        "_wanted",
+        "_warmed_up",
+        "clock",
+        "hot_components",
+        "max_memory_bytes",
+        "max_size",
+        "recent_window_s",
+    )
+
     def __init__(
         self,
         max_size: int = 100,
