@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from promptcache import CachedComponentLoader, ComponentCache, ComponentError
+from promptcache import HIT_RATIO_TARGET, CachedComponentLoader, ComponentCache, ComponentError
 from promptcache.cache import MIB
 from promptcache.replay import ReplayResult, read_trace, replay
 from promptcache.workloads import WORKLOADS, WorkloadName, generate, request_universe
@@ -150,7 +150,7 @@ def _stats_lines(result: ReplayResult, title: str) -> list[Text]:
         return line
 
     def ratio(value: float) -> Text:
-        return Text(f"{value:6.2f} %", style="green" if value >= 75 else "red")
+        return Text(f"{value:6.2f} %", style="green" if value >= HIT_RATIO_TARGET else "red")
 
     lines = [Text(title)]
     lifetime = ratio(result.hit_ratio)
@@ -204,9 +204,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         ]
         if given:
             raise UsageError(f"{', '.join(given)}: only with --workload, not with --trace")
-    cache = ComponentCache(
-        max_size=args.max_size, max_memory_mb=args.max_memory_mb, hot_components={}
-    )
+    try:
+        cache = ComponentCache(
+            max_size=args.max_size, max_memory_mb=args.max_memory_mb, hot_components={}
+        )
+    except ValueError as exc:  # a limit the cache cannot use (1e308 MiB overflows)
+        raise UsageError(f"--max-memory-mb / --max-size: {exc}") from None
     loader = CachedComponentLoader(folder, cache)
     try:
         source: dict[str, Any]

@@ -9,25 +9,16 @@ from __future__ import annotations
 import csv
 import json
 import time
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .cache import ComponentCache
-from .monitor import CachePerformanceMonitor
+from .monitor import CachePerformanceMonitor, MonitorSnapshot
 
-SNAPSHOT_FIELDS = (
-    "timestamp",
-    "timestamp_iso",
-    "hit_ratio",
-    "recent_hit_ratio",
-    "memory_utilization",
-    "total_requests",
-    "evictions",
-    "response_time_target_met",
-    "memory_efficient",
-    "cache_healthy",
-)
+_MONITOR_FIELDS = tuple(f.name for f in fields(MonitorSnapshot))
+SNAPSHOT_FIELDS = (_MONITOR_FIELDS[0], "timestamp_iso", *_MONITOR_FIELDS[1:])
 
 
 def iso_time(epoch_seconds: float) -> str:
@@ -52,9 +43,7 @@ def export_stats(
     json_path = directory / f"promptcache-{stamp}.json"
     csv_path = directory / f"promptcache-{stamp}.csv"
     snapshots = [
-        {**snapshot, "timestamp_iso": iso_time(snapshot["timestamp"])}
-        if isinstance(snapshot.get("timestamp"), (int, float))
-        else dict(snapshot)
+        {**snapshot.to_dict(), "timestamp_iso": iso_time(snapshot.timestamp)}
         for snapshot in monitor.performance_log
     ]
     exported_at = cache.clock()
@@ -63,7 +52,7 @@ def export_stats(
         "exported_at_iso": iso_time(exported_at),
         "stats": cache.get_stats(),
         "snapshots": snapshots,
-        "trends": monitor.get_performance_trends(),
+        "trends": monitor.get_performance_trends().to_dict(),
         **(extra or {}),
     }
     json_path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
