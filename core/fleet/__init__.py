@@ -22,7 +22,7 @@ from .errors import (
     StoreError,
     StoreUnavailableError,
 )
-from .fleet_snapshot import FleetSnapshot, WorkerRow, read_fleet
+from .fleet_snapshot import FleetReader, FleetSnapshot, WorkerRow, read_fleet
 from .publish import PublishReport, publish
 from .remote_loader import RemoteComponentLoader
 from .store import Keys, Manifest, StoreAddress, is_store_url, redact
@@ -35,6 +35,7 @@ def remote_loader_class(url: str) -> type[RemoteComponentLoader]:
 
 
 __all__ = [
+    "FleetReader",
     "FleetSnapshot",
     "Keys",
     "Manifest",

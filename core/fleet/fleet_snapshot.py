@@ -72,6 +72,10 @@ class FleetSnapshot:
         """Workers serving another version than the published one, or stale."""
         return tuple(w for w in self.workers if w.version != self.published_version or w.stale)
 
+    def describe(self) -> list[str]:
+        """Plain text lines, one per worker after two summary lines."""
+        return describe(self)
+
     @property
     def hit_ratio(self) -> float:
         """All workers' hits over all their requests (0 with no requests)."""
@@ -174,6 +178,23 @@ def _info_field(info: object, name: str) -> str | None:
             if key == name:
                 return value.strip()
     return None
+
+
+class FleetReader:
+    """Reads fleet snapshots of one namespace over a connection it keeps."""
+
+    def __init__(self, url: str, namespace: str, *, timeout_s: float = 2.0) -> None:
+        self.address = StoreAddress.parse(url)
+        self.namespace = Keys(namespace).namespace
+        self._client = self.address.connect(timeout_s=timeout_s)
+
+    def read(self) -> FleetSnapshot:
+        """One snapshot (a StoreError when the server cannot be read)."""
+        return read_fleet(self._client, self.address, self.namespace)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._client.close()
 
 
 def describe(snapshot: FleetSnapshot) -> list[str]:
