@@ -48,10 +48,13 @@ _ABSENT = _Absent()
 
 
 class _BlobFlight:
-    __slots__ = ("done", "error", "text")
+    """One load or blob read in progress; followers wait on ``lock``, held by the leader."""
+
+    __slots__ = ("error", "lock", "text")
 
     def __init__(self) -> None:
-        self.done = threading.Event()
+        self.lock = threading.Lock()  # far cheaper to make than an Event
+        self.lock.acquire()
         self.text: str | None = None
         self.error: BaseException | None = None
 
@@ -104,7 +107,7 @@ class RemoteComponentLoader(CachedComponentLoader):
         self._generation: dict[str, int] = {}
         self._fresh_lock = threading.Lock()
         self._flight_lock = threading.Lock()
-        self._inflight: dict[tuple[str, Hashable], Any] = {}
+        self._load_flights: dict[tuple[str, Hashable], _BlobFlight] = {}
         self._inotify = None
         self._poll = None
         self._fallback: CachedComponentLoader | None = None
@@ -186,6 +189,43 @@ class RemoteComponentLoader(CachedComponentLoader):
             usage[component_path] = usage.get(component_path, 0) + 1
         return content
 
+    def _load_single_flight(
+        self,
+        component_path: str,
+        context_vars: Mapping[str, Any] | None,
+        ctx: Hashable,
+        origin: str,
+    ) -> str:
+        # The folder loader's single flight, with a lock for a flight (an Event costs a
+        # Condition and two locks to make, which shows next to one GET on loopback).
+        key = (component_path, ctx)
+        with self._flight_lock:
+            flight = self._load_flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._load_flights[key] = _BlobFlight()
+        if not leader:
+            with flight.lock:
+                pass
+            if flight.error is not None:
+                raise flight.error
+            assert flight.text is not None
+            return flight.text
+        try:
+            landed = self.cache.peek(component_path, ctx)
+            text = landed.content if landed is not None else None
+            if text is None:
+                text = self._load_cold(component_path, context_vars, ctx, origin)
+            flight.text = text
+            return text
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._flight_lock:
+                del self._load_flights[key]
+            flight.lock.release()
+
     def _load_cold(
         self,
         component_path: str,
@@ -266,7 +306,8 @@ class RemoteComponentLoader(CachedComponentLoader):
             if flight is None:
                 flight = self._blob_flights[sha256] = _BlobFlight()
         if not leader:
-            flight.done.wait()
+            with flight.lock:
+                pass
             if flight.error is not None:
                 raise flight.error
             assert flight.text is not None
@@ -281,7 +322,7 @@ class RemoteComponentLoader(CachedComponentLoader):
         finally:
             with self._blob_lock:
                 del self._blob_flights[sha256]
-            flight.done.set()
+            flight.lock.release()
 
     def _read_blob(self, component_path: str, sha256: str, size: int) -> str:
         if not self.connected:
@@ -344,6 +385,19 @@ class RemoteComponentLoader(CachedComponentLoader):
         except (ComponentError, redis.RedisError) as exc:
             log.warning("warm: %s; loading one at a time", exc)
         return super().warm(todo, origin=origin, progress=progress)
+
+    @property
+    def store_client(self) -> redis.Redis:
+        """The redis-py client this loader reads blobs and the manifest with."""
+        return self._client
+
+    def drop_local(self) -> None:
+        """Forget everything held locally (cached entries and raw templates); the next
+        loads read the server again."""
+        self._swap_manifest(self._manifest, drop_all=True)
+        with self._blob_lock:
+            self._templates.clear()
+            self._template_bytes = 0
 
     def check_for_changes(self) -> None:
         """Nothing to do: the listener applies published changes as they happen."""
