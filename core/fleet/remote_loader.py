@@ -28,7 +28,7 @@ from ..cache import MIB, ComponentCache
 from ..errors import ComponentError, ComponentNotFoundError, EntryTooLargeError
 from ..loader import CachedComponentLoader, Progress, WarmupReport, context_key
 from ..template import render
-from .errors import StoreEntryError, StoreUnavailableError
+from .errors import StoreEntryError, StoreError, StoreUnavailableError
 from .invalidation import InvalidationListener
 from .store import Keys, Manifest, StoreAddress, check_blob, command, now, translate
 
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 TEMPLATE_MEMO_BYTES = 4 * MIB
 """Raw templates kept per process, so a new context of a known component needs no read."""
 HEARTBEAT_S = 1.0
+MAX_BATCH_ATTEMPTS = 5
 HEARTBEAT_TTL_INTERVALS = 3
 
 
@@ -358,6 +359,59 @@ class RemoteComponentLoader(CachedComponentLoader):
         """Every component of the published set, sorted."""
         return sorted(self._current_manifest().components)
 
+    def load_components(
+        self, paths: Iterable[str], context_vars: Mapping[str, Any] | None = None
+    ) -> dict[str, str]:
+        """Load several components, all from one published version.
+
+        Blobs missing locally are read in one pipelined round trip. If a publish switches
+        the set midway, the whole batch is loaded again from the new version.
+        """
+        wanted = list(dict.fromkeys(paths))
+        ctx = context_key(context_vars)
+        for _ in range(MAX_BATCH_ATTEMPTS):
+            manifest = self._current_manifest()
+            loaded: dict[str, str] = {}
+            missing: list[str] = []
+            for path in wanted:
+                entry = self.cache.get(path, ctx)
+                if entry is None:
+                    missing.append(path)
+                else:
+                    loaded[path] = entry.content
+            self._prefetch(manifest, missing)
+            for path in missing:
+                loaded[path] = self._load_single_flight(path, context_vars, ctx, "request")
+            if self._manifest is manifest:
+                return loaded
+        raise StoreError(
+            f"{self.address}: namespace {self.namespace!r} switched versions "
+            f"{MAX_BATCH_ATTEMPTS} times during one batch load; try again"
+        )
+
+    def _prefetch(self, manifest: Manifest, paths: Iterable[str]) -> None:
+        """Read the blobs of ``paths`` that are not remembered, in one pipelined trip."""
+        found = (manifest.components.get(p) for p in paths)
+        missing = {f for f in found if f is not None and f[0] not in self._templates}
+        if not missing or not self.connected:
+            return
+        ordered = sorted(missing)
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for sha, _ in ordered:
+                    command(pipe, "GET", self.keys.blob(sha))
+                blobs = pipe.execute()
+        except redis.RedisError as exc:  # the loads that follow report it, one by one
+            log.info("prefetch failed: %s", exc)
+            return
+        for (sha, size), data in zip(ordered, blobs, strict=True):
+            try:
+                text = check_blob(sha, data, sha, size, self.max_component_bytes)
+            except StoreEntryError:
+                continue  # its load reads it again and raises a typed error naming the path
+            self.file_reads += 1
+            self._remember(sha, text)
+
     def warm(
         self, paths: Iterable[str], *, origin: str = "warmup", progress: Progress | None = None
     ) -> WarmupReport:
@@ -365,24 +419,8 @@ class RemoteComponentLoader(CachedComponentLoader):
         todo = list(paths)
         try:
             manifest = self._current_manifest()
-            wanted = {
-                manifest.components[p]
-                for p in todo
-                if p in manifest.components and self.cache.peek(p, "") is None
-            }
-            missing = [(sha, n) for sha, n in wanted if sha not in self._templates]
-            if missing and self.connected:
-                with self._client.pipeline(transaction=False) as pipe:
-                    for sha, _ in missing:
-                        command(pipe, "GET", self.keys.blob(sha))
-                    blobs = pipe.execute()
-                for (sha, n), data in zip(missing, blobs, strict=True):
-                    try:
-                        self._remember(sha, check_blob(sha, data, sha, n, self.max_component_bytes))
-                        self.file_reads += 1
-                    except StoreEntryError as exc:
-                        log.warning("warm: %s", exc)
-        except (ComponentError, redis.RedisError) as exc:
+            self._prefetch(manifest, (p for p in todo if self.cache.peek(p, "") is None))
+        except ComponentError as exc:
             log.warning("warm: %s; loading one at a time", exc)
         return super().warm(todo, origin=origin, progress=progress)
 
