@@ -197,13 +197,22 @@ class FleetReader:
         self._client.close()
 
 
+def size_text(n: int) -> str:
+    """Bytes as B, KiB or MiB, whichever reads best."""
+    if n < 1024:
+        return f"{n} B"
+    if n < MIB:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n / MIB:.2f} MiB"
+
+
 def describe(snapshot: FleetSnapshot) -> list[str]:
     """The snapshot as plain text lines (``promptcache attach redis://... --once``)."""
     s = snapshot
     lines = [
         f"{s.address} namespace {s.namespace!r}: version {s.published_version}, "
-        f"{s.components} components, store {s.store_bytes / MIB:.2f} MiB, "
-        f"server {s.server_version} using {s.server_used_memory / MIB:.1f} MiB",
+        f"{s.components} components, store {size_text(s.store_bytes)}, "
+        f"server {s.server_version} using {size_text(s.server_used_memory)}",
         f"{len(s.workers)} live workers, hit ratio {s.hit_ratio:.1%}, versions in use "
         + (", ".join(f"v{v}×{n}" for v, n in sorted(s.versions_in_use.items())) or "none"),
     ]
@@ -212,7 +221,8 @@ def describe(snapshot: FleetSnapshot) -> list[str]:
         mark = "  STALE" if w.stale else ("  OLD VERSION" if w.worker in behind else "")
         lines.append(
             f"  {w.host} pid {w.pid}  v{w.version}  hits {w.hits} misses {w.misses} "
-            f"({w.hit_ratio:.0%})  {w.entries} entries  {w.memory_bytes / MIB:.2f} MiB"
+            f"({w.hit_ratio:.0%})  {w.entries} entries  {size_text(w.memory_bytes)}"
             f"  seen {w.age_s:.1f}s ago{mark}"
+            + (f"  stats {w.stats_address}" if w.stats_address else "")
         )
     return lines

@@ -115,3 +115,39 @@ def test_fleet_snapshot_marks_workers_behind_and_guards_empty_ratios() -> None:
     assert snap.hit_ratio == 0.0 and row("a", 1).hit_ratio == 0.0
     text = "\n".join(snap.describe())
     assert "v2" in text and "OLD VERSION" in text and "STALE" in text
+
+
+def test_readme_walkthrough_two_example_workers_pick_up_a_publish(
+    server: Server, tmp_path: Path
+) -> None:
+    prompts = write_components(tmp_path / "prompts", {"greeting.md": "Hello {user}, v one."})
+    assert cli("publish", str(prompts), server.url, "--namespace", "demo").returncode == 0
+    example = Path(__file__).resolve().parents[2] / "examples" / "fleet_worker.py"
+    logs = [tmp_path / f"w{i}.log" for i in (1, 2)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(example), server.url, "--namespace", "demo"],
+            stdout=log.open("w"),
+            env={**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)},
+        )
+        for log in logs
+    ]
+    try:
+        wait_until(lambda: all("version 1:" in log.read_text() for log in logs), timeout_s=15,
+                   what="both workers to serve version 1")  # fmt: skip
+        write_components(prompts, {"greeting.md": "Hello {user}, v two."})
+        assert cli("publish", str(prompts), server.url, "--namespace", "demo").returncode == 0
+        wait_until(lambda: all("v two." in log.read_text() for log in logs), timeout_s=5,
+                   what="both workers to print version 2")  # fmt: skip
+        for log in logs:
+            assert log.read_text().splitlines()[-1] == (
+                "version 2: 1 components; greeting.md: Hello {user}, v two."
+            )
+        wait_until(lambda: "versions in use v2×2" in cli("attach", server.url, "--namespace",
+                   "demo", "--once").stdout, timeout_s=5, what="the fleet at v2")  # fmt: skip
+        text = cli("attach", server.url, "--namespace", "demo", "--once").stdout
+        assert text.count(" stats unix:") == 2
+    finally:
+        for worker in workers:
+            worker.terminate()
+            assert worker.wait(10) == 0
