@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -55,7 +56,31 @@ def attach_fleet(argv: Sequence[str]) -> int:
     except PromptCacheError as exc:
         sys.stderr.write(f"promptcache attach: error: {' '.join(str(exc).split())}\n")
         return 2
-    return _text_loop(reader, args.refresh)
+    if not sys.stdout.isatty():
+        return _text_loop(reader, args.refresh)
+    from promptcache.addresses import parse_address
+    from promptcache.client import RemoteClient
+    from promptcache.tui.attach_app import AttachApp
+    from promptcache.tui.fleet_app import FleetApp
+
+    while True:  # the fleet, then a worker's panels, then back to the fleet
+        fleet = FleetApp(reader, refresh_s=args.refresh)
+        if args.theme is not None:
+            fleet.theme = args.theme
+        chosen = fleet.run()
+        if not chosen:
+            return 0
+        try:
+            address = parse_address(chosen)
+        except PromptCacheError:
+            continue
+        token = os.environ.get("PROMPTCACHE_TOKEN")
+        if address.kind == "tcp" and not token:
+            continue
+        worker = AttachApp(RemoteClient(address, token), refresh_s=min(args.refresh, 0.5))
+        if args.theme is not None:
+            worker.theme = args.theme
+        worker.run()
 
 
 def _text_loop(reader: object, refresh_s: float) -> int:
