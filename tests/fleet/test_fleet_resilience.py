@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 from conftest import write_components
-from fleet_testlib import Server, free_port, server_binaries, wait_until
+from fleet_testlib import (
+    Server,
+    free_port,
+    make_certificates,
+    server_binaries,
+    tls_capable_servers,
+    wait_until,
+)
 
 from promptcache import CachedComponentLoader, ComponentCache, ComponentNotFoundError
 from promptcache.fleet import StoreAuthError, StoreUnavailableError, publish
@@ -166,3 +173,30 @@ def test_acl_user_limited_to_its_namespace(server: Server, tmp_path: Path) -> No
         assert "wpass" not in str(loader.address) and "worker" in str(loader.address)
     with pytest.raises(StoreAuthError, match="refused"):
         publish(tmp_path, url, namespace="other")
+
+
+TLS_SERVERS = tls_capable_servers()
+# Only Debian's redis-server is built with TLS (the wheels' servers are not): this test
+# exists where one is installed, like the Debian server parameter.
+if TLS_SERVERS:
+
+    @pytest.mark.parametrize("name", sorted(TLS_SERVERS))
+    def test_rediss_tls_with_a_password(name: str, tmp_path: Path) -> None:
+        certs = make_certificates(tmp_path)
+        server = Server(name, TLS_SERVERS[name], free_port(), password="tls-pw", tls_dir=certs)
+        server.start()
+        try:
+            assert server.url.startswith("rediss://:tls-pw@127.0.0.1")
+            folder = write_components(tmp_path / "lib", {"a.md": "over TLS {x}"})
+            publish(folder, server.url, namespace="tls")
+            with CachedComponentLoader(server.url, ComponentCache(), namespace="tls") as loader:
+                assert loader.load_component("a.md", {"x": "1"}) == "over TLS 1"
+                assert str(loader.address).startswith("rediss://:***@127.0.0.1")
+                publish(write_components(folder, {"a.md": "v2"}), server.url, namespace="tls")
+                wait_until(lambda: loader.version == 2, what="invalidation over TLS")
+                assert loader.load_component("a.md") == "v2"
+            plain = server.url.replace("rediss://", "redis://").split("?")[0]
+            with pytest.raises(StoreUnavailableError):
+                publish(folder, plain, namespace="tls")
+        finally:
+            server.stop()
