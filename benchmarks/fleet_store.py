@@ -134,7 +134,7 @@ def _components(loader: RemoteComponentLoader) -> dict[str, tuple[str, int]]:
     from promptcache.fleet import Manifest
 
     raw = loader.store_client.get(loader.keys.manifest)
-    return dict(Manifest.decode(raw, 1 << 30).components)
+    return dict(Manifest.decode(raw).components)
 
 
 def worker_main(url: str, namespace: str, seconds: float) -> None:

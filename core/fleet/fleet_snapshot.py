@@ -131,7 +131,7 @@ def read_fleet(client: redis.Redis, address: StoreAddress, namespace: str) -> Fl
         info = command(client, "INFO", "memory")
         server = command(client, "INFO", "server")
         raw_manifest, manifest_bytes, beats = replies[0], replies[1], replies[2:]
-        manifest = None if raw_manifest is None else Manifest.decode(raw_manifest, 2**62)
+        manifest = None if raw_manifest is None else Manifest.decode(raw_manifest)
         blob_bytes = 0
         if manifest is not None:
             shas = sorted({sha for sha, _ in manifest.components.values()})

@@ -118,10 +118,11 @@ class InvalidationListener:
                 self._on_connected()
                 self.attempted.set()
                 self._listen(self._conn)
-            except (redis.RedisError, OSError, ValueError) as exc:
+            except Exception as exc:  # this thread must outlive any one failure
                 if not self._stop.is_set():
                     log.info("store connection lost: %s", exc)
                     self._on_disconnected(str(exc))
+                    self._stop.wait(backoff)
             finally:
                 self.connected.clear()
                 self._conn.disconnect()

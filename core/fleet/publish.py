@@ -10,7 +10,7 @@ import redis
 
 from ..cache import MIB
 from ..errors import ComponentNotTextError, ComponentTooLargeError
-from ..paths import list_components
+from ..paths import list_components, resolve_inside
 from .errors import StoreConflictError, StoreEntryError, StoreError
 from .store import (
     Keys,
@@ -53,8 +53,9 @@ class PublishReport:
 def read_folder(folder: Path, max_component_bytes: int) -> dict[str, bytes]:
     """Every component file of ``folder`` as bytes, checked like the loader checks files."""
     contents: dict[str, bytes] = {}
-    for path in list_components(folder):
-        data = (folder / path).read_bytes()
+    base = folder.resolve()
+    for path in list_components(base):
+        data = resolve_inside(base, path).read_bytes()  # a symlink out of the folder: refused
         if len(data) > max_component_bytes:
             raise ComponentTooLargeError(
                 f"{path}: {len(data):,} bytes is over the {max_component_bytes:,}-byte limit",
@@ -98,7 +99,7 @@ def publish(
         with client.pipeline(transaction=True) as txn:
             command(txn, "WATCH", keys.manifest)
             raw = command(txn, "GET", keys.manifest)
-            old = None if raw is None else Manifest.decode(raw, 2**62)
+            old = None if raw is None else Manifest.decode(raw)
             before = old.components if old is not None else {}
             added = tuple(p for p in hashes if p not in before)
             changed = tuple(p for p in hashes if p in before and before[p][0] != hashes[p])

@@ -290,7 +290,14 @@ class RemoteComponentLoader(CachedComponentLoader):
                     f"(version {manifest.version}) on {self.address}",
                     component_path,
                 )
-            return self._blob_text(component_path, *found)
+            sha256, size = found
+            if size > self.max_component_bytes:
+                raise StoreEntryError(
+                    f"{component_path}: {size:,} bytes is over the "
+                    f"{self.max_component_bytes:,}-byte limit for one component",
+                    component_path,
+                )
+            return self._blob_text(component_path, sha256, size)
         except StoreUnavailableError as exc:
             if self._fallback is None:
                 raise
@@ -449,7 +456,7 @@ class RemoteComponentLoader(CachedComponentLoader):
             raise translate(exc, self.address, "manifest") from None
         if raw is None:
             return _ABSENT
-        return Manifest.decode(raw, self.max_component_bytes)
+        return Manifest.decode(raw)
 
     def _swap_manifest(self, new: Manifest | _Absent | None, drop_all: bool) -> None:
         with self._fresh_lock:

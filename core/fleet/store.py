@@ -33,6 +33,8 @@ KEY_ROOT = "promptcache"
 MAX_MANIFEST_BYTES = 64 * MIB
 """Largest manifest a worker accepts (about 500,000 components)."""
 MAX_PATH_CHARS = 1024
+MAX_SIZE_LISTED = 1 << 40
+"""Sizes a manifest may list; each loader refuses what is over its own limit at load time."""
 DEFAULT_TIMEOUT_S = 1.0
 """Connect and read timeout of store connections: a cut-off server fails loads this fast."""
 
@@ -201,7 +203,7 @@ class Manifest:
         )
 
     @classmethod
-    def decode(cls, data: object, max_component_bytes: int) -> Manifest:
+    def decode(cls, data: object) -> Manifest:
         """Parse and validate a stored manifest; StoreEntryError says what is wrong."""
         if not isinstance(data, bytes):
             raise StoreEntryError("the manifest is not a string value")
@@ -231,9 +233,9 @@ class Manifest:
                 or not isinstance(value[0], str)
                 or not _SHA256.match(value[0])
                 or type(value[1]) is not int
-                or not 0 <= value[1] <= max_component_bytes
+                or not 0 <= value[1] <= MAX_SIZE_LISTED
             ):
-                raise StoreEntryError(f"{path}: bad manifest entry (hash, size) or over the limit")
+                raise StoreEntryError(f"{path}: bad manifest entry (it needs [sha256, size])")
             components[path] = (value[0], value[1])
         return cls(version, float(published_at), components)
 
@@ -245,7 +247,9 @@ def check_blob(path: str, data: object, sha256: str, size: int, max_bytes: int) 
     if not isinstance(data, bytes):
         raise StoreEntryError(f"{path}: its content is not a string value", path)
     if len(data) > max_bytes:
-        raise StoreEntryError(f"{path}: {len(data):,} bytes is over the {max_bytes:,}-byte limit")
+        raise StoreEntryError(
+            f"{path}: {len(data):,} bytes is over the {max_bytes:,}-byte limit", path
+        )
     if len(data) != size or content_hash(data) != sha256:
         raise StoreEntryError(f"{path}: its content does not match the manifest's hash", path)
     try:

@@ -9,7 +9,12 @@ import pytest
 from conftest import write_components
 from fleet_testlib import Server, wait_until
 
-from promptcache import CachedComponentLoader, ComponentCache, ComponentNotFoundError
+from promptcache import (
+    CachedComponentLoader,
+    ComponentCache,
+    ComponentError,
+    ComponentNotFoundError,
+)
 from promptcache.fleet import (
     Manifest,
     RemoteComponentLoader,
@@ -77,7 +82,7 @@ def test_only_changed_files_are_sent_and_dry_run_writes_nothing(
     assert (real.version, real.bytes_sent) == (2, len("B2") + len("D"))
     again = publish(folder, any_server.url, namespace=namespace)
     assert not again.touched and again.version == 2 and again.bytes_sent == 0
-    manifest = Manifest.decode(client.get(Keys(namespace).manifest), 1 << 20)
+    manifest = Manifest.decode(client.get(Keys(namespace).manifest))
     assert sorted(manifest.components) == ["a.md", "b.md", "d.md"]
     # The removed component's blob lingers for workers mid-switch, then expires.
     old_blob = Keys(namespace).blob(__import__("hashlib").sha256(b"C").hexdigest())
@@ -145,18 +150,6 @@ def test_corrupt_or_malicious_entries_are_typed_errors(
         assert loader.cache.get_stats()["load_failures"] == 1
 
 
-def test_oversized_blob_is_refused(server: Server, tmp_path: Path) -> None:
-    folder = write_components(tmp_path, {"big.md": "x" * 5000})
-    publish(folder, server.url, namespace="ns")
-    with (
-        CachedComponentLoader(
-            server.url, ComponentCache(), namespace="ns", max_component_bytes=1000
-        ) as loader,
-        pytest.raises(StoreEntryError, match="over the limit"),
-    ):
-        loader.load_component("big.md")
-
-
 def test_bad_urls_and_namespaces_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="scheme must be redis"):
         CachedComponentLoader("http://127.0.0.1:1/0", ComponentCache())
@@ -166,3 +159,26 @@ def test_bad_urls_and_namespaces_are_one_line_errors(tmp_path: Path) -> None:
         publish(tmp_path, "redis://127.0.0.1:1/x")
     with pytest.raises(ValueError, match="apply to a redis:// URL"):
         CachedComponentLoader(tmp_path, ComponentCache(), namespace="x")
+
+
+def test_publish_refuses_a_symlink_out_of_the_folder(server: Server, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not upload")
+    folder = write_components(tmp_path / "lib", {"a.md": "A"})
+    (folder / "leak.md").symlink_to(secret)
+    with pytest.raises(ComponentError, match="resolves outside the component folder"):
+        publish(folder, server.url, namespace="ns")
+    assert server.client().keys("promptcache:ns:*") == []
+
+
+def test_one_oversized_component_does_not_break_the_others(server: Server, tmp_path: Path) -> None:
+    folder = write_components(tmp_path, {"big.md": "x" * 5000, "small.md": "ok"})
+    publish(folder, server.url, namespace="ns")
+    with CachedComponentLoader(
+        server.url, ComponentCache(), namespace="ns", max_component_bytes=1000
+    ) as loader:
+        assert loader.load_component("small.md") == "ok"
+        reads = loader.file_reads
+        with pytest.raises(StoreEntryError, match=r"big\.md: 5,000 bytes is over"):
+            loader.load_component("big.md")
+        assert loader.file_reads == reads  # refused from the manifest, before any read
