@@ -102,5 +102,6 @@ def attach(argv: Sequence[str]) -> int:
     app = AttachApp(RemoteClient(address, token, rediscover=rediscover), refresh_s=args.refresh)
     if args.theme is not None:
         app.theme = args.theme
-    app.run()
-    return 0
+    from .exit_signals import run_until_exit_signal
+
+    return run_until_exit_signal(app)

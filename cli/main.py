@@ -13,6 +13,7 @@ from promptcache.tui import SAMPLE_LIBRARY
 from promptcache.workloads import WORKLOADS
 
 from .args import positive_float, positive_int, theme_name
+from .exit_signals import run_until_exit_signal
 
 DEMO_MEMORY_MB = 0.22
 """The demo's memory budget: small enough that memory evictions show next to size ones."""
@@ -169,11 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.theme is not None:
         app.theme = args.theme
     try:
-        app.run()
+        return run_until_exit_signal(app)
     finally:
         app.loader.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,15 @@
-"""Write cache statistics and monitor snapshots to JSON and CSV files."""
+"""Write cache statistics and monitor snapshots to JSON and CSV files.
+
+Times are kept as epoch seconds (``timestamp``, ``exported_at``) for programs, each with an
+ISO 8601 twin in UTC (``timestamp_iso``, ``exported_at_iso``) for people and spreadsheets.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +18,7 @@ from .monitor import CachePerformanceMonitor
 
 SNAPSHOT_FIELDS = (
     "timestamp",
+    "timestamp_iso",
     "hit_ratio",
     "recent_hit_ratio",
     "memory_utilization",
@@ -22,6 +28,11 @@ SNAPSHOT_FIELDS = (
     "memory_efficient",
     "cache_healthy",
 )
+
+
+def iso_time(epoch_seconds: float) -> str:
+    """``epoch_seconds`` as ISO 8601 in UTC, ms: ``2026-11-30T18:03:21.250+00:00``."""
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def export_stats(
@@ -40,9 +51,16 @@ def export_stats(
     stamp = stamp or time.strftime("%Y%m%d-%H%M%S", time.localtime(cache.clock()))
     json_path = directory / f"promptcache-{stamp}.json"
     csv_path = directory / f"promptcache-{stamp}.csv"
-    snapshots = list(monitor.performance_log)
+    snapshots = [
+        {**snapshot, "timestamp_iso": iso_time(snapshot["timestamp"])}
+        if isinstance(snapshot.get("timestamp"), (int, float))
+        else dict(snapshot)
+        for snapshot in monitor.performance_log
+    ]
+    exported_at = cache.clock()
     payload = {
-        "exported_at": cache.clock(),
+        "exported_at": exported_at,
+        "exported_at_iso": iso_time(exported_at),
         "stats": cache.get_stats(),
         "snapshots": snapshots,
         "trends": monitor.get_performance_trends(),

@@ -295,7 +295,6 @@ def test_bad_folders(cli: Cli, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((), "one of the arguments --workload --trace is required"),
         (("--workload", "zipf", "--trace", "t"), "not allowed with argument"),
         (("--workload", "random"), "invalid choice"),
         (("--workload", "zipf", "--requests", "0"), "must be at least 1"),
