@@ -63,13 +63,16 @@ def attach_fleet(argv: Sequence[str]) -> int:
     from promptcache.tui.attach_app import AttachApp
     from promptcache.tui.fleet_app import FleetApp
 
+    from .exit_signals import run_until_exit_signal
+
     while True:  # the fleet, then a worker's panels, then back to the fleet
         fleet = FleetApp(reader, refresh_s=args.refresh)
         if args.theme is not None:
             fleet.theme = args.theme
-        chosen = fleet.run()
-        if not chosen:
-            return 0
+        status = run_until_exit_signal(fleet)
+        chosen = fleet.return_value
+        if status or not chosen:
+            return status
         try:
             address = parse_address(chosen)
         except PromptCacheError:
@@ -80,7 +83,9 @@ def attach_fleet(argv: Sequence[str]) -> int:
         worker = AttachApp(RemoteClient(address, token), refresh_s=min(args.refresh, 0.5))
         if args.theme is not None:
             worker.theme = args.theme
-        worker.run()
+        status = run_until_exit_signal(worker)
+        if status:  # SIGTERM or SIGHUP: end here, not back in the fleet
+            return status
 
 
 def _text_loop(reader: object, refresh_s: float) -> int:

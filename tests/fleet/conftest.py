@@ -1,7 +1,8 @@
+"""Fixtures of the fleet tests: real servers (see fleet_testlib)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fleet_testlib import Server, free_port, server_binaries
@@ -34,11 +35,3 @@ def valkey() -> Iterator[Server]:
     s.start()
     yield s
     s.stop()
-
-
-def write_components(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return folder

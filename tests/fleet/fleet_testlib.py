@@ -168,3 +168,12 @@ def wait_until(predicate: object, timeout_s: float = 5.0, what: str = "condition
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(0.005)
+
+
+def write_components(folder: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``folder``; return ``folder``."""
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder

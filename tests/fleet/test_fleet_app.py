@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write_components
-from fleet_testlib import Server, wait_until
+from fleet_testlib import Server, wait_until, write_components
 
 from promptcache import CachedComponentLoader, ComponentCache
 from promptcache.fleet import FleetReader, publish

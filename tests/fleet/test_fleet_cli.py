@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import write_components
-from fleet_testlib import Server, free_port, server_binaries, wait_until
+from fleet_testlib import Server, free_port, server_binaries, wait_until, write_components
 
 from promptcache import CachedComponentLoader, ComponentCache
 from promptcache.fleet import FleetReader, FleetSnapshot, WorkerRow

@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 
 import orjson
-from conftest import write_components
-from fleet_testlib import Server, wait_until
+from fleet_testlib import Server, wait_until, write_components
 
 from promptcache import CachedComponentLoader, ComponentCache
 from promptcache.fleet import FleetReader, Manifest, RemoteComponentLoader, publish

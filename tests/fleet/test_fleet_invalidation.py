@@ -11,8 +11,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import write_components
-from fleet_testlib import Server
+from fleet_testlib import Server, write_components
 
 from promptcache.fleet import publish, read_fleet
 from promptcache.fleet.store import StoreAddress

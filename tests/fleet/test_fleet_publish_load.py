@@ -6,8 +6,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from conftest import write_components
-from fleet_testlib import Server, wait_until
+from fleet_testlib import Server, wait_until, write_components
 
 from promptcache import (
     CachedComponentLoader,

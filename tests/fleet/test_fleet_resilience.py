@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write_components
 from fleet_testlib import (
     Server,
     free_port,
@@ -16,6 +15,7 @@ from fleet_testlib import (
     server_binaries,
     tls_capable_servers,
     wait_until,
+    write_components,
 )
 
 from promptcache import CachedComponentLoader, ComponentCache, ComponentNotFoundError
