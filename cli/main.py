@@ -36,6 +36,11 @@ A running application's cache, and the app in a browser:
 
   promptcache attach [ADDRESS]  live panels for a cache served by promptcache.serve_stats
   promptcache serve [PATH]      this app over HTTP on localhost (textual-serve)
+
+Many workers sharing one Redis or Valkey server:
+
+  promptcache publish DIR redis://HOST:PORT/DB  upload the components (changed ones only)
+  promptcache attach redis://HOST:PORT/DB       the fleet: workers, versions, hit ratio
 """
 
 
@@ -126,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .attach import attach
 
         return attach(args_list[1:])
+    if args_list and args_list[0] == "publish":
+        from .publish import publish_command
+
+        return publish_command(args_list[1:])
     if args_list and args_list[0] == "serve":
         from .serve import serve
 
