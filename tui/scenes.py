@@ -97,6 +97,8 @@ class Scene:
     app_options: dict[str, float] = field(default_factory=dict)
     writable: bool = False
     """Run on a temporary copy of the sample library, which the steps may edit."""
+    theme: str = "textual-dark"
+    """The Textual theme the scene is drawn in."""
 
     def app(self) -> PromptCacheApp:
         """A fresh app for this scene."""
@@ -104,7 +106,9 @@ class Scene:
         if self.writable:
             folder = Path(tempfile.mkdtemp(prefix="promptcache-scene-")) / "library"
             shutil.copytree(SAMPLE_LIBRARY, folder)
-        return scene_app(folder=folder, **self.app_options)  # type: ignore[arg-type]
+        app = scene_app(folder=folder, **self.app_options)  # type: ignore[arg-type]
+        app.theme = self.theme
+        return app
 
     async def run_before(self, pilot: Pilot[None]) -> None:
         """Play the steps and key presses, then refresh once more."""
@@ -192,6 +196,13 @@ SCENES = {
         Scene("small-40x12", (40, 12), (_traffic,)),
         Scene("too-small-30x10", (30, 10)),
         Scene("limits-bad-input", (80, 24), (_limits_typo,)),
+        Scene("light-traffic-lru", (100, 30), (_traffic,), ("2",), theme="textual-light"),
+        Scene("light-traffic-monitor", (100, 30), (_traffic,), ("3",), theme="textual-light"),
+        Scene(
+            "light-browser-missing-variable", (100, 30), (_report_missing,), theme="textual-light"
+        ),
+        Scene("light-traffic-80x24", (80, 24), (_traffic,), theme="textual-light"),
+        Scene("light-help", (80, 24), (), ("question_mark",), theme="textual-light"),
     )
 }
 """Every scene by name."""

@@ -326,3 +326,25 @@ def test_the_event_log_collapses_the_same_event_in_a_row() -> None:
     assert "×6" in lines[0] and error in lines[0]
     assert "×" not in "".join(lines[1:])
     assert sum(".md" in line and "evict" in line for line in lines) == 3  # distinct: all kept
+
+
+class TestThemes:
+    async def test_the_palette_switches_the_theme(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.theme == "textual-dark"
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            await pilot.press(*"theme", "enter")
+            await settle(pilot)
+            await pilot.press(*"textual-light", "enter")
+            await settle(pilot)
+            assert app.theme == "textual-light"
+            assert app.screen is app.screen_stack[0]
+
+    async def test_the_palette_has_one_help_entry(self) -> None:
+        app = scene_app()
+        async with app.run_test(size=SIZE):
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert "Theme" in titles and titles.count("Help") == 1 and "Keys" not in titles

@@ -17,7 +17,8 @@ def bar(fraction: float, width: int, style: str) -> Text:
     fraction = max(0.0, min(1.0, fraction))
     eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
-    text = Text("█" * full, style, no_wrap=True)
+    text = Text(no_wrap=True)
+    text.append("█" * full, style)
     if part and full < width:
         text.append(" ▏▎▍▌▋▊▉"[part], style)
     text.append("─" * (width - len(text)), MUTED)
@@ -87,7 +88,7 @@ class MemoryGauge(Widget):
         memory_line.append(amount)
         entries_pct = snap.size / snap.max_size * 100 if snap.max_size else 0.0
         count = f" {snap.size:,} / {snap.max_size:,} entries"
-        entries_line = bar(entries_pct / 100, max(4, width - len(count)), "$accent")
+        entries_line = bar(entries_pct / 100, max(4, width - len(count)), "$primary")
         entries_line.append(count)
         ev = snap.evictions
         evictions = Text.assemble(
