@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Input, ProgressBar, TabbedContent, TabPane
 
 from promptcache import (
@@ -38,6 +39,14 @@ from promptcache.varsets import VARS_FILE, VariableSetsError, read_variable_sets
 
 class PromptCacheApp(InspectorApp):
     """Live panels over a ComponentCache, and a browser for the components it caches."""
+
+    class RenderShown(Message):
+        """The browser shows a finished render (``reload``: after a change on disk)."""
+
+        def __init__(self, result: RenderResult, reload: bool) -> None:
+            super().__init__()
+            self.result = result
+            self.reload = reload
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "toggle_demo", "Demo"),
@@ -151,6 +160,7 @@ class PromptCacheApp(InspectorApp):
 
     async def _show_render(self, result: RenderResult, reload: bool) -> None:
         await self.query_one(ComponentBrowser).show(result, reload=reload)
+        self.post_message(self.RenderShown(result, reload))
         self.refresh_now()
 
     # ------------------------------------------------------------------ live reload

@@ -14,7 +14,6 @@ from tui_testlib import Messages
 from promptcache.tui.app import PromptCacheApp
 from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher
 from promptcache.tui.scenes import scene_app, settle
-from promptcache.tui.widgets.component_browser import ComponentBrowser
 from promptcache.varsets import VARS_FILE
 
 REPORT = "components/report.md"
@@ -134,9 +133,8 @@ class TestAppFollowsTheFolder:
         messages = Messages()
 
         def reloads() -> int:
-            # A bubbling message reaches the hook once per node it passes: count it once.
-            requests = [m for m in messages if isinstance(m, ComponentBrowser.RenderRequested)]
-            return len({id(m) for m in requests if m.reload})
+            shown = [m for m in messages if isinstance(m, PromptCacheApp.RenderShown)]
+            return len({id(m) for m in shown if m.reload})
 
         async with app.run_test(size=(100, 30), message_hook=messages) as pilot:
             app.query_one("#browser").open(REPORT)  # type: ignore[attr-defined]
