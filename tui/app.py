@@ -379,10 +379,13 @@ def build_app(
     hot_usage_file: Path | None = None,
     clock: Callable[[], float] = time.time,
     timer: Callable[[], float] = time.perf_counter,
+    watch: str = "auto",
     **app_options: Any,
 ) -> PromptCacheApp:
     """Make the cache, loader and monitor for ``folder`` and the app over them."""
     cache = ComponentCache(max_size=max_size, max_memory_mb=max_memory_mb, clock=clock)
-    loader = CachedComponentLoader(folder, cache, hot_usage_file=hot_usage_file, timer=timer)
+    loader = CachedComponentLoader(
+        folder, cache, hot_usage_file=hot_usage_file, timer=timer, watch=watch
+    )
     monitor = CachePerformanceMonitor(cache, clock=clock)
     return PromptCacheApp(loader, monitor, **app_options)

@@ -10,7 +10,7 @@ to every panel it shows, then schedules the next poll.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -32,6 +32,8 @@ from promptcache.tui.widgets.lru_table import LRUTable
 from promptcache.tui.widgets.memory_gauge import MemoryGauge
 from promptcache.tui.widgets.monitor_panel import MonitorPanel
 from promptcache.tui.widgets.status_bar import StatusBar
+
+T = TypeVar("T")
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 COMPACT_WIDTH, COMPACT_HEIGHT = 80, 24
@@ -209,44 +211,48 @@ class InspectorApp(App[None]):
 
     # ------------------------------------------------------------------ cache actions
 
-    def _attempt(self, action: Callable[[], Any]) -> Any:
-        """Run a cache action; None (and a warning saying why) when the source refused."""
+    def control(self, action: Callable[[], T], then: Callable[[T], None]) -> None:
+        """Run a cache action on a worker thread (a remote one waits on the network), then
+        ``then(result)`` here; when the source refuses, a warning says why."""
+        self._control_worker(action, then)
+
+    @work(thread=True, group="control", exit_on_error=False)
+    def _control_worker(self, action: Callable[[], T], then: Callable[[T], None]) -> None:
         try:
-            return action()
+            result = action()
         except ControlRefused as exc:
-            self.notify(str(exc), severity="warning")
-            return None
+            self.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        self.call_from_thread(then, result)
 
     def action_clear(self) -> None:
-        try:
-            self.source.clear()
-        except ControlRefused as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        for panel in self.query(HitRatioPanel):
-            panel.history.clear()
-        self.notify("Cache cleared: entries and counters reset")
-        self.refresh_now()
+        def cleared(_: None) -> None:
+            for panel in self.query(HitRatioPanel):
+                panel.history.clear()
+            self.notify("Cache cleared: entries and counters reset")
+            self.refresh_now()
+
+        self.control(self.source.clear, cleared)
 
     def action_limits(self) -> None:
-        current = self._attempt(self.source.limits)
-        if current is None:
-            return
-
         def apply(limits: Limits | None) -> None:
             if limits is None:
                 return
-            evicted = self._attempt(
-                lambda: self.source.resize(limits.max_size, limits.max_memory_mb)
-            )
-            if evicted is not None:
+
+            def resized(evicted: int) -> None:
                 self.notify(
                     f"Limits: {limits.max_size:,} entries, {limits.max_memory_mb:g} MiB"
                     + (f" · {evicted:,} evicted" if evicted else "")
                 )
-            self.refresh_now()
+                self.refresh_now()
 
-        self.push_screen(LimitsScreen(*current), apply)
+            resize = self.source.resize
+            self.control(lambda: resize(limits.max_size, limits.max_memory_mb), resized)
+
+        def ask(current: tuple[int, float]) -> None:
+            self.push_screen(LimitsScreen(*current), apply)
+
+        self.control(self.source.limits, ask)
 
     @on(LRUPanel.EvictRequested)
     def _evict_requested(self, event: LRUPanel.EvictRequested) -> None:
@@ -254,17 +260,19 @@ class InspectorApp(App[None]):
 
     def evict(self, path: str, context: Hashable) -> None:
         """Evict one entry and say whether it was there."""
-        removed = self._attempt(lambda: self.source.evict(path, context))
-        if removed is not None:
+
+        def done(removed: bool) -> None:
             self.notify(f"Evicted {path}" if removed else f"{path} was already gone")
-        self.refresh_now()
+            self.refresh_now()
+
+        self.control(lambda: self.source.evict(path, context), done)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_keys()))
 
     def help_keys(self) -> tuple[tuple[str, str], ...]:
         """The keys the help screen lists: only those that work in this app."""
-        return HelpScreen.COMMON_KEYS
+        return (("2 3", "LRU order · Monitor tab"), *HelpScreen.COMMON_KEYS)
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

@@ -47,6 +47,10 @@ def scene_app(
         max_memory_mb=max_memory_mb,
         clock=clock,
         timer=StepClock(0.0, 0.00012),
+        # Not "auto": inotify instances are limited per user (128 by default), and when a
+        # busy machine or a long test run has used them up, the loader falls back to stat
+        # and the status line reads differently. That made the help scene flaky.
+        watch="stat",
         live=False,
         folder_label="tui/sample_library",
         watch_folder=False,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
+import time
 from pathlib import Path
 
 from textual.screen import ModalScreen
@@ -11,9 +13,13 @@ from textual.widgets import Input, Static
 from tui_testlib import Messages
 
 from promptcache import CacheEvent
+from promptcache.addresses import parse_address
+from promptcache.client import RemoteClient
 from promptcache.tui.app import PromptCacheApp
+from promptcache.tui.attach_app import AttachApp
 from promptcache.tui.render_result import MAX_VALUE_CHARS
 from promptcache.tui.scenes import REPORT, open_component, scene_app, send_traffic, settle
+from promptcache.tui.state import AppState, TableQuery
 from promptcache.tui.widgets.help_screen import HelpScreen
 from promptcache.tui.widgets.hit_ratio import HitRatioPanel
 from promptcache.tui.widgets.limits_screen import LimitsScreen
@@ -348,3 +354,51 @@ class TestThemes:
         async with app.run_test(size=SIZE):
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert "Theme" in titles and titles.count("Help") == 1 and "Keys" not in titles
+
+
+class TestLivePolling:
+    async def test_polls_never_overlap_and_every_state_arrives_as_one_message(self) -> None:
+        app = scene_app()
+        app.live, app.refresh_s = True, 0.01
+        inner = app.source.collect
+        running = 0
+        overlaps: list[int] = []
+
+        def slow_collect(query: TableQuery) -> AppState:
+            nonlocal running
+            running += 1
+            overlaps.append(running)
+            time.sleep(0.03)  # slower than the refresh interval
+            try:
+                return inner(query)
+            finally:
+                running -= 1
+
+        app.source.collect = slow_collect  # type: ignore[method-assign]
+        messages = Messages()
+        async with app.run_test(size=SIZE, message_hook=messages) as pilot:
+            app.traffic.run_requests(100)
+            await pilot.press("2", "3", "2")  # tab changes ask for a poll at once
+            await asyncio.sleep(0.5)
+            states = messages.states()
+            assert len(states) >= 3
+            assert set(overlaps) == {1}  # never two collects at once
+            await settle(pilot)
+            assert app.state is not None and app.state.cache.total_requests == 100
+
+
+def test_scenes_draw_the_same_whether_or_not_inotify_is_left() -> None:
+    """inotify instances are limited per user; a scene whose loader took one when it could
+    (watch="auto") drew "watching with inotify", and "stat" once a long run had used them
+    up: the help scene's status line then lost its ellipsis. Scenes pin stat."""
+    app = scene_app()
+    assert app.loader.watch_mode == "stat"
+    app.loader.close()
+
+
+def test_help_lists_only_the_keys_that_work_in_each_app() -> None:
+    local = dict(scene_app().help_keys())
+    attached = dict(AttachApp(RemoteClient(parse_address("unix:/nowhere.sock"))).help_keys())
+    assert {"d", "space", "p", "w", "e", "ctrl+s", "c", "L", "x"} <= set(local)
+    assert {"c", "L", "x", "/", "s"} <= set(attached)
+    assert not {"d", "space", "p", "w", "e", "ctrl+s"} & set(attached)

@@ -145,7 +145,12 @@ class TestAppFollowsTheFolder:
             await wait_until(lambda: reloads() >= 1)
             await asyncio.sleep(0.6)
             await settle(pilot)
-            assert reloads() == 1
+            # watchfiles ends a batch after 300 ms at most, so a slow machine may see the
+            # 100 writes as two batches: one render per batch, never one per write.
+            app.refresh_now(sync=True)
+            assert app.state is not None
+            batches = [e for e in app.state.events.notable if e.kind == "file_changed"]
+            assert 1 <= len(batches) <= 3 and reloads() == len(batches)
             assert "Edit 99." in str(app.query_one("#rendered-body").render())
 
     async def test_deleting_the_open_component_says_so(self, folder: Path) -> None:

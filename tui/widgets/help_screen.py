@@ -29,7 +29,6 @@ LOCAL_KEYS = (
 """Keys of the app over a cache in this process."""
 
 COMMON_KEYS = (
-    ("2 3", "LRU order · Monitor tab"),
     ("c", "clear the cache (entries and counters)"),
     ("L", "change the cache limits"),
     ("/", "filter the LRU table (LRU tab)"),
