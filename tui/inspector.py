@@ -145,6 +145,8 @@ class InspectorApp(App[None]):
 
     @on(StateChanged)
     def _state_changed(self, message: StateChanged) -> None:
+        if not self.is_running:  # shutting down: the panels are being taken down
+            return
         if len(self.screen_stack) == 1:  # under a dialog the panels wait for the next one
             self.show_state(message.state)
 
