@@ -85,6 +85,7 @@ class InspectorApp(App[None]):
         self._polling = False
         self._poll_again = False
         self._compact = False
+        self._panels: list[ShowsState] | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -132,15 +133,16 @@ class InspectorApp(App[None]):
     def show_state(self, state: AppState) -> None:
         """Hand ``state`` to every panel; each skips work when its part did not change."""
         self.state = state
-        panels: list[ShowsState] = [
-            *self.query(HitRatioPanel),
-            *self.query(MemoryGauge),
-            *self.query(StatusBar),
-            *self.query(LRUPanel),
-            *self.query(MonitorPanel),
-        ]
+        if self._panels is None:  # the panels an app composes never change: look once
+            self._panels = [
+                *self.query(HitRatioPanel),
+                *self.query(MemoryGauge),
+                *self.query(StatusBar),
+                *self.query(LRUPanel),
+                *self.query(MonitorPanel),
+            ]
         with self.batch_update():
-            for panel in panels:
+            for panel in self._panels:
                 panel.show_state(state)
 
     @on(StateChanged)
