@@ -142,8 +142,9 @@ class TestAttach:
         async with app.run_test(size=(100, 30)):
             await wait_for(lambda: app.connection == "connected")
             example.stop()
-            await wait_for(lambda: app.connection == "disconnected")
-            assert "disconnected" in str(app.query_one("#status-bar").render())
+            # The panels show a state after it arrives as a message: wait for the picture.
+            await wait_for(lambda: "disconnected" in str(app.query_one("#status-bar").render()))
+            assert app.connection == "disconnected"
             run_example("--address", socket_path, "--rate", "200")
             await wait_for(lambda: app.connection == "connected", seconds=15)
 
