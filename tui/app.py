@@ -8,75 +8,53 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import Input, ProgressBar, TabbedContent, TabPane
 
 from promptcache import (
-    MIB,
     CachedComponentLoader,
     CacheEvent,
     CachePerformanceMonitor,
-    CacheSnapshot,
     ComponentCache,
-    EventKind,
-    EventLog,
     WarmupReport,
 )
 from promptcache.export import export_stats
 from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher
-from promptcache.tui.inspector import AppState, InspectorApp, TableQuery, filter_and_sort
+from promptcache.tui.inspector import InspectorApp
 from promptcache.tui.render_result import RenderResult, render_component
+from promptcache.tui.sources import LocalSource
 from promptcache.tui.traffic import TrafficRunner, TrafficSettings
 from promptcache.tui.widgets.component_browser import ComponentBrowser
-from promptcache.tui.widgets.hit_ratio import HitRatioPanel
-from promptcache.tui.widgets.limits_screen import Limits, LimitsScreen
+from promptcache.tui.widgets.help_screen import HelpScreen
 from promptcache.tui.widgets.lru_panel import LRUPanel
-from promptcache.tui.widgets.lru_table import TableWindow
 from promptcache.tui.widgets.monitor_panel import MonitorPanel
 from promptcache.tui.widgets.race_panel import RacePanel
 from promptcache.tui.widgets.save_set_screen import SaveSetScreen
-from promptcache.tui.widgets.status_bar import status_line
 from promptcache.tui.widgets.variable_form import VariableForm
 from promptcache.tui.widgets.varset_bar import VarSetBar
 from promptcache.varsets import VARS_FILE, VariableSetsError, read_variable_sets, save_variable_set
 
 
-def table_window(cache: ComponentCache, snapshot: CacheSnapshot, query: TableQuery) -> TableWindow:
-    """Rows for the LRU table: O(visible) in recency order, a full scan to filter or sort."""
-    victim = cache.next_victim()
-    victim_key = (victim.path, victim.context) if victim else None
-    if query.sort == "recency" and not query.filter:
-        return TableWindow(
-            snapshot.entries,
-            query.offset,
-            snapshot.size,
-            snapshot.timestamp,
-            query.sort,
-            "",
-            victim_key,
-        )
-    rows = filter_and_sort(list(cache.entries()), query)
-    window = tuple(rows[query.offset : query.offset + query.limit])
-    return TableWindow(
-        window, query.offset, len(rows), snapshot.timestamp, query.sort, query.filter, victim_key
-    )
-
-
 class PromptCacheApp(InspectorApp):
     """Live panels over a ComponentCache, and a browser for the components it caches."""
+
+    class RenderShown(Message):
+        """The browser shows a finished render (``reload``: after a change on disk)."""
+
+        def __init__(self, result: RenderResult, reload: bool) -> None:
+            super().__init__()
+            self.result = result
+            self.reload = reload
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "toggle_demo", "Demo"),
         # Priority, or the tree would take space; check_action lets Inputs keep it.
         Binding("space", "pause", "Pause", priority=True),
-        Binding("c", "clear", "Clear"),
         Binding("p", "preload", "Preload"),
         Binding("w", "warm_up", "Warm up"),
-        Binding("L", "limits", "Limits"),
         Binding("e", "export", "Export", show=False),
         Binding("ctrl+s", "save_varset", "Save vars", show=False),
         Binding("t", "next_workload", "Workload", show=False),
@@ -107,25 +85,24 @@ class PromptCacheApp(InspectorApp):
         folder_label: str | None = None,
         watch_folder: bool = True,
     ) -> None:
-        super().__init__(refresh_s=refresh_s, live=live)
-        self.loader = loader
-        self.cache: ComponentCache = loader.cache
-        self.monitor = monitor or CachePerformanceMonitor(self.cache, clock=self.cache.clock)
-        self.export_dir = export_dir or Path.cwd()
-        self.monitor_interval_s = monitor_interval_s
-        # Two logs, so that a flood of evictions never pushes out a load error.
-        notable: frozenset[EventKind] = frozenset(
-            {"invalidate", "clear", "load_error", "file_changed"}
-        )
-        self.notable_log = EventLog(maxlen=100, kinds=notable)
-        self.eviction_log = EventLog(maxlen=40, kinds=frozenset({"evict"}))
-        self._remove_listeners = (
-            self.cache.add_listener(self.notable_log.record, notable),
-            self.cache.add_listener(self.eviction_log.record, {"evict"}),
-        )
+        cache = loader.cache
+        monitor = monitor or CachePerformanceMonitor(cache, clock=cache.clock)
         self.traffic = TrafficRunner(loader, traffic)
-        self._start_demo = demo
         self._folder = folder_label or _home_relative(loader.base_path)
+        self.source: LocalSource = LocalSource(
+            cache,
+            monitor,
+            folder=self._folder,
+            watch_mode=lambda: loader.watch_mode,
+            traffic=self.traffic,
+            monitor_interval_s=monitor_interval_s,
+        )
+        super().__init__(self.source, refresh_s=refresh_s, live=live)
+        self.loader = loader
+        self.cache: ComponentCache = cache
+        self.monitor = monitor
+        self.export_dir = export_dir or Path.cwd()
+        self._start_demo = demo
         self.vars_file = loader.base_path / VARS_FILE
         self.var_sets: dict[str, dict[str, str]] = {}
         self._watcher = (
@@ -169,30 +146,7 @@ class PromptCacheApp(InspectorApp):
         if self._watcher is not None:
             self._watcher.stop()
         self.traffic.stop()
-        for remove in self._remove_listeners:
-            remove()
-
-    # ------------------------------------------------------------------ polling
-
-    def status_line(self, state: AppState, summary: CacheSnapshot | None) -> Text:
-        return status_line(state.traffic, self.loader.watch_mode, self._folder, summary)
-
-    def collect(self, query: TableQuery) -> AppState:
-        """Take every snapshot the panels need (safe to call from a worker thread)."""
-        cache = self.cache
-        snap = cache.snapshot(entry_limit=query.limit, entry_offset=query.offset)
-        table = table_window(cache, snap, query)
-        monitored = self.monitor.snapshot_if_due(self.monitor_interval_s)
-        return AppState(
-            snap,
-            table,
-            monitored,
-            self.monitor.get_performance_trends(),
-            self.notable_log.recent(40),
-            self.eviction_log.recent(20),
-            (self.notable_log.version, self.eviction_log.version),
-            self.traffic.status() if self.traffic.running else None,
-        )
+        super().on_unmount()
 
     # ------------------------------------------------------------------ browser
 
@@ -211,6 +165,7 @@ class PromptCacheApp(InspectorApp):
 
     async def _show_render(self, result: RenderResult, reload: bool) -> None:
         await self.query_one(ComponentBrowser).show(result, reload=reload)
+        self.post_message(self.RenderShown(result, reload))
         self.refresh_now()
 
     # ------------------------------------------------------------------ live reload
@@ -354,12 +309,6 @@ class PromptCacheApp(InspectorApp):
         self.notify(f"Zipf skew: {new.skew:.2f}")
         self.refresh_now()
 
-    def action_clear(self) -> None:
-        self.cache.clear_cache()
-        self.query_one(HitRatioPanel).history.clear()
-        self.notify("Cache cleared: entries and counters reset")
-        self.refresh_now()
-
     def action_preload(self) -> None:
         self._warm(self.loader.hot_paths(), "preload")
 
@@ -392,21 +341,6 @@ class PromptCacheApp(InspectorApp):
         self.notify(message, severity="warning" if report.failed else "information", timeout=6)
         self.refresh_now()
 
-    def action_limits(self) -> None:
-        def apply_limits(limits: Limits | None) -> None:
-            if limits is None:
-                return
-            evicted = self.cache.resize(limits.max_size, limits.max_memory_mb)
-            self.notify(
-                f"Limits: {limits.max_size:,} entries, {limits.max_memory_mb:g} MiB"
-                + (f" · {evicted:,} evicted" if evicted else "")
-            )
-            self.refresh_now()
-
-        self.push_screen(
-            LimitsScreen(self.cache.max_size, self.cache.max_memory_bytes / MIB), apply_limits
-        )
-
     def action_export(self) -> None:
         try:
             json_path, csv_path = export_stats(
@@ -420,29 +354,19 @@ class PromptCacheApp(InspectorApp):
             return
         self.notify(f"Exported {json_path}\nand {csv_path.name}", timeout=8)
 
-    @on(LRUPanel.EvictRequested)
-    def _evict_requested(self, event: LRUPanel.EvictRequested) -> None:
-        removed = self.cache.invalidate(event.path, event.context, reason="manual")
-        self.notify(f"Evicted {event.path}" if removed else f"{event.path} was already gone")
-        self.refresh_now()
-
     # ------------------------------------------------------------------ palette
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        commands: list[tuple[str, str, Callable[[], Any]]] = [
-            ("Clear cache", "Remove every entry and reset the counters", self.action_clear),
-            ("Preload hot components", "Load the most used components", self.action_preload),
-            ("Warm up folder", "Load every component in the folder", self.action_warm_up),
-            ("Change limits", "Max entries and memory budget", self.action_limits),
-            ("Export stats", "Write stats and snapshots to JSON and CSV", self.action_export),
-            ("Toggle demo traffic", "Start or stop synthetic requests", self.action_toggle_demo),
-            ("Pause demo traffic", "Pause or resume", self.action_pause),
-            ("Next workload", "zipf → scan → loop → shifting", self.action_next_workload),
-            ("Help", "Keys and panels", self.action_help),
-        ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
+    def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
+        yield from super().palette_commands()
+        yield "Preload hot components", "Load the most used components", self.action_preload
+        yield "Warm up folder", "Load every component in the folder", self.action_warm_up
+        yield "Export stats", "Write stats and snapshots to JSON and CSV", self.action_export
+        yield "Toggle demo traffic", "Start or stop synthetic requests", self.action_toggle_demo
+        yield "Pause demo traffic", "Pause or resume", self.action_pause
+        yield "Next workload", "zipf → scan → loop → shifting", self.action_next_workload
+
+    def help_keys(self) -> tuple[tuple[str, str], ...]:
+        return HelpScreen.LOCAL_KEYS + HelpScreen.COMMON_KEYS
 
 
 def _home_relative(path: Path) -> str:
@@ -460,10 +384,13 @@ def build_app(
     hot_usage_file: Path | None = None,
     clock: Callable[[], float] = time.time,
     timer: Callable[[], float] = time.perf_counter,
+    watch: str = "auto",
     **app_options: Any,
 ) -> PromptCacheApp:
     """Make the cache, loader and monitor for ``folder`` and the app over them."""
     cache = ComponentCache(max_size=max_size, max_memory_mb=max_memory_mb, clock=clock)
-    loader = CachedComponentLoader(folder, cache, hot_usage_file=hot_usage_file, timer=timer)
+    loader = CachedComponentLoader(
+        folder, cache, hot_usage_file=hot_usage_file, timer=timer, watch=watch
+    )
     monitor = CachePerformanceMonitor(cache, clock=clock)
     return PromptCacheApp(loader, monitor, **app_options)

@@ -1,77 +1,64 @@
-"""The parts every live view shares: panels, their layout, and a poll that never overlaps.
+"""The parts every live view shares: panels, their layout, the cache actions, and a poll
+that never overlaps.
 
-``PromptCacheApp`` (a local cache) and ``AttachApp`` (a cache in another process) differ in
-where the state comes from (``collect``) and what the status line and actions say.
+``PromptCacheApp`` (a local cache) and ``AttachApp`` (a cache in another process) differ
+only in their ``StateSource`` and in which panels they compose. A worker thread asks the
+source for an ``AppState`` and posts it as one ``StateChanged`` message; the app hands it
+to every panel it shows, then schedules the next poll.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, ClassVar, Protocol, TypeVar
 
-from rich.text import Text
 from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.geometry import Size
+from textual.message import Message
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent
 
-from promptcache import CacheEvent, CacheSnapshot, EntryView, MonitorSnapshot, PerformanceTrends
-from promptcache.tui.traffic import TrafficStatus
+from promptcache.tui.sources import ControlRefused, StateSource
+from promptcache.tui.state import AppState, TableQuery
 from promptcache.tui.widgets.help_screen import HelpScreen
 from promptcache.tui.widgets.hit_ratio import HitRatioPanel
+from promptcache.tui.widgets.limits_screen import Limits, LimitsScreen
 from promptcache.tui.widgets.lru_panel import LRUPanel
-from promptcache.tui.widgets.lru_table import LRUTable, TableWindow
+from promptcache.tui.widgets.lru_table import LRUTable
 from promptcache.tui.widgets.memory_gauge import MemoryGauge
 from promptcache.tui.widgets.monitor_panel import MonitorPanel
 from promptcache.tui.widgets.status_bar import StatusBar
+
+T = TypeVar("T")
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 COMPACT_WIDTH, COMPACT_HEIGHT = 80, 24
 
 
-@dataclass(frozen=True, slots=True)
-class TableQuery:
-    """Which rows the LRU table wants."""
+class ShowsState(Protocol):
+    """A widget that shows (part of) the state."""
 
-    offset: int
-    limit: int
-    sort: str
-    filter: str
+    def show_state(self, state: AppState) -> None:
+        """Show ``state``, skipping work when the part shown did not change."""
 
 
-@dataclass(frozen=True, slots=True)
-class AppState:
-    """Everything the panels show, collected off the UI thread."""
+class StateChanged(Message):
+    """A new state for the panels. Only the newest one waiting in the queue counts."""
 
-    cache: CacheSnapshot
-    table: TableWindow
-    monitor_snapshot: MonitorSnapshot | None
-    trends: PerformanceTrends
-    notable_events: tuple[CacheEvent, ...]
-    evictions: tuple[CacheEvent, ...]
-    events_version: tuple[int, int]
-    traffic: TrafficStatus | None = None
+    def __init__(self, state: AppState) -> None:
+        super().__init__()
+        self.state = state
 
-
-def filter_and_sort(rows: list[EntryView], query: TableQuery) -> list[EntryView]:
-    """The LRU table's rows for a filter and an order other than recency."""
-    if query.filter:
-        needle = query.filter.lower()
-        rows = [r for r in rows if needle in r.path.lower() or needle in r.context_label.lower()]
-    if query.sort == "hits":
-        rows.sort(key=lambda r: -r.hits)
-    elif query.sort == "size":
-        rows.sort(key=lambda r: -r.size_bytes)
-    elif query.sort == "idle":
-        rows.sort(key=lambda r: r.last_accessed)
-    return rows
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StateChanged)
 
 
 class InspectorApp(App[None]):
-    """Hit ratio, memory, LRU and monitor panels over a source of ``AppState``."""
+    """Hit ratio, memory, LRU and monitor panels over a ``StateSource``."""
 
     CSS_PATH = "app.tcss"
     TITLE = "promptcache"
@@ -80,29 +67,25 @@ class InspectorApp(App[None]):
         Binding("question_mark", "help", "Help"),
         Binding("2", "tab('tab-lru')", "LRU", show=False),
         Binding("3", "tab('tab-monitor')", "Monitor", show=False),
+        Binding("c", "clear", "Clear"),
+        Binding("L", "limits", "Limits"),
         Binding("q", "quit", "Quit"),
     ]
     FOCUS_ON_TAB: ClassVar[dict[str, str]] = {"tab-lru": "#lru-table"}
     """Which widget takes the focus when a tab opens."""
 
-    def __init__(self, *, refresh_s: float = 0.5, live: bool = True) -> None:
+    def __init__(self, source: StateSource, *, refresh_s: float = 0.5, live: bool = True) -> None:
         super().__init__()
+        self.source = source
         self.refresh_s = refresh_s
         self.live = live
+        self.state: AppState | None = None
+        """The state the panels show now."""
         self._poll_timer: Timer | None = None
         self._polling = False
         self._poll_again = False
         self._compact = False
-
-    # ------------------------------------------------------------------ to override
-
-    def collect(self, query: TableQuery) -> AppState:
-        """Every snapshot the panels need (called on a worker thread)."""
-        raise NotImplementedError
-
-    def status_line(self, state: AppState, summary: CacheSnapshot | None) -> Text:
-        """The line under the panels (``summary`` is given in the compact layout)."""
-        raise NotImplementedError
+        self._panels: list[ShowsState] | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -133,8 +116,11 @@ class InspectorApp(App[None]):
         main.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
         if compact != self._compact:
             self._compact = compact
-            if self.is_mounted(self.query_one(StatusBar)):
-                self.refresh_now()
+            if self.state is not None:
+                self.show_state(self.state)
+
+    def on_unmount(self) -> None:
+        self.source.close()
 
     # ------------------------------------------------------------------ polling
 
@@ -144,29 +130,34 @@ class InspectorApp(App[None]):
         offset, limit = table.wanted_window()
         return TableQuery(offset, limit, panel.sort, panel.filter_text)
 
-    def apply(self, state: AppState) -> None:
-        """Show ``state``; each panel skips work when its part did not change."""
+    def show_state(self, state: AppState) -> None:
+        """Hand ``state`` to every panel; each skips work when its part did not change."""
+        self.state = state
+        if self._panels is None:  # the panels an app composes never change: look once
+            self._panels = [
+                *self.query(HitRatioPanel),
+                *self.query(MemoryGauge),
+                *self.query(StatusBar),
+                *self.query(LRUPanel),
+                *self.query(MonitorPanel),
+            ]
         with self.batch_update():
-            self.query_one(HitRatioPanel).update_snapshot(state.cache)
-            self.query_one(MemoryGauge).update_snapshot(state.cache)
-            self.query_one(LRUPanel).show(state.table)
-            self.query_one(MonitorPanel).update_monitor(
-                state.cache,
-                state.monitor_snapshot,
-                state.trends,
-                state.notable_events,
-                state.evictions,
-                state.events_version,
-            )
-            self.query_one(StatusBar).show(
-                self.status_line(state, state.cache if self._compact else None)
-            )
+            for panel in self._panels:
+                panel.show_state(state)
+
+    @on(StateChanged)
+    def _state_changed(self, message: StateChanged) -> None:
+        if not self.is_running:  # shutting down: the panels are being taken down
+            return
+        if len(self.screen_stack) == 1:  # under a dialog the panels wait for the next one
+            self.show_state(message.state)
 
     def refresh_now(self, sync: bool = False) -> None:
-        """Fetch and show new state now (on this thread when ``sync``)."""
-        if sync:
+        """Fetch and show new state now: on this thread when ``sync``, or when the app is
+        not ``live`` (tests and scenes, which want every step in a fixed order)."""
+        if sync or not self.live:
             if len(self.screen_stack) == 1:
-                self.apply(self.collect(self._table_query()))
+                self.show_state(self.source.collect(self._table_query()))
             return
         if self._polling:
             self._poll_again = True
@@ -192,17 +183,11 @@ class InspectorApp(App[None]):
     @work(thread=True, group="poll", exit_on_error=False)
     def _poll_worker(self, query: TableQuery) -> None:
         try:
-            state = self.collect(query)
+            self.post_message(StateChanged(self.source.collect(query)))
         except Exception as exc:  # never let a poll kill the app; say what happened
             self.call_from_thread(self.notify, f"refresh failed: {exc}", severity="error")
+        finally:
             self.call_from_thread(self._poll_done)
-            return
-        self.call_from_thread(self._apply_and_continue, state)
-
-    def _apply_and_continue(self, state: AppState) -> None:
-        if len(self.screen_stack) == 1:
-            self.apply(state)
-        self._poll_done()
 
     def _poll_done(self) -> None:
         self._polling = False
@@ -228,8 +213,85 @@ class InspectorApp(App[None]):
     def _table_query_changed(self) -> None:
         self.refresh_now()
 
+    # ------------------------------------------------------------------ cache actions
+
+    def control(self, action: Callable[[], T], then: Callable[[T], None]) -> None:
+        """Run a cache action on a worker thread (a remote one waits on the network), then
+        ``then(result)`` here; when the source refuses, a warning says why."""
+        self._control_worker(action, then)
+
+    @work(thread=True, group="control", exit_on_error=False)
+    def _control_worker(self, action: Callable[[], T], then: Callable[[T], None]) -> None:
+        try:
+            result = action()
+        except ControlRefused as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        self.call_from_thread(then, result)
+
+    def action_clear(self) -> None:
+        def cleared(_: None) -> None:
+            for panel in self.query(HitRatioPanel):
+                panel.history.clear()
+            self.notify("Cache cleared: entries and counters reset")
+            self.refresh_now()
+
+        self.control(self.source.clear, cleared)
+
+    def action_limits(self) -> None:
+        def apply(limits: Limits | None) -> None:
+            if limits is None:
+                return
+
+            def resized(evicted: int) -> None:
+                self.notify(
+                    f"Limits: {limits.max_size:,} entries, {limits.max_memory_mb:g} MiB"
+                    + (f" · {evicted:,} evicted" if evicted else "")
+                )
+                self.refresh_now()
+
+            resize = self.source.resize
+            self.control(lambda: resize(limits.max_size, limits.max_memory_mb), resized)
+
+        def ask(current: tuple[int, float]) -> None:
+            self.push_screen(LimitsScreen(*current), apply)
+
+        self.control(self.source.limits, ask)
+
+    @on(LRUPanel.EvictRequested)
+    def _evict_requested(self, event: LRUPanel.EvictRequested) -> None:
+        self.evict(event.path, event.context)
+
+    def evict(self, path: str, context: Hashable) -> None:
+        """Evict one entry and say whether it was there."""
+
+        def done(removed: bool) -> None:
+            self.notify(f"Evicted {path}" if removed else f"{path} was already gone")
+            self.refresh_now()
+
+        self.control(lambda: self.source.evict(path, context), done)
+
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.help_keys()))
+
+    def help_keys(self) -> tuple[tuple[str, str], ...]:
+        """The keys the help screen lists: only those that work in this app."""
+        return (("2 3", "LRU order · Monitor tab"), *HelpScreen.COMMON_KEYS)
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    # ------------------------------------------------------------------ palette
+
+    def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
+        """(title, help, callback) for the command palette."""
+        yield "Clear cache", "Remove every entry and reset the counters", self.action_clear
+        yield "Change limits", "Max entries and memory budget", self.action_limits
+        yield "Help", "Keys and panels", self.action_help
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # our Help lists the keys, with what they do
+                yield command
+        for title, help_text, callback in self.palette_commands():
+            yield SystemCommand(title, help_text, callback)

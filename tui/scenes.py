@@ -47,6 +47,10 @@ def scene_app(
         max_memory_mb=max_memory_mb,
         clock=clock,
         timer=StepClock(0.0, 0.00012),
+        # Not "auto": inotify instances are limited per user (128 by default), and when a
+        # busy machine or a long test run has used them up, the loader falls back to stat
+        # and the status line reads differently. That made the help scene flaky.
+        watch="stat",
         live=False,
         folder_label="tui/sample_library",
         watch_folder=False,
@@ -97,6 +101,8 @@ class Scene:
     app_options: dict[str, float] = field(default_factory=dict)
     writable: bool = False
     """Run on a temporary copy of the sample library, which the steps may edit."""
+    theme: str = "textual-dark"
+    """The Textual theme the scene is drawn in."""
 
     def app(self) -> PromptCacheApp:
         """A fresh app for this scene."""
@@ -104,7 +110,9 @@ class Scene:
         if self.writable:
             folder = Path(tempfile.mkdtemp(prefix="promptcache-scene-")) / "library"
             shutil.copytree(SAMPLE_LIBRARY, folder)
-        return scene_app(folder=folder, **self.app_options)  # type: ignore[arg-type]
+        app = scene_app(folder=folder, **self.app_options)  # type: ignore[arg-type]
+        app.theme = self.theme
+        return app
 
     async def run_before(self, pilot: Pilot[None]) -> None:
         """Play the steps and key presses, then refresh once more."""
@@ -205,6 +213,13 @@ SCENES = {
         Scene("too-small-30x10", (30, 10)),
         Scene("limits-bad-input", (80, 24), (_limits_typo,)),
         Scene("race-loop", (100, 30), (_race_loop,)),
+        Scene("light-traffic-lru", (100, 30), (_traffic,), ("2",), theme="textual-light"),
+        Scene("light-traffic-monitor", (100, 30), (_traffic,), ("3",), theme="textual-light"),
+        Scene(
+            "light-browser-missing-variable", (100, 30), (_report_missing,), theme="textual-light"
+        ),
+        Scene("light-traffic-80x24", (80, 24), (_traffic,), theme="textual-light"),
+        Scene("light-help", (80, 24), (), ("question_mark",), theme="textual-light"),
     )
 }
 """Every scene by name."""

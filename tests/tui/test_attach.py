@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tui_testlib import Messages
 
 from promptcache import ComponentCache, serve_stats
 from promptcache.addresses import parse_address
 from promptcache.cli.attach import find_default_server
 from promptcache.client import RemoteClient
 from promptcache.tui.attach_app import AttachApp
+from promptcache.tui.widgets.hit_ratio import HitRatioPanel
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "prompt_server.py"
@@ -89,7 +91,7 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None
 
 
 def requests_shown(app: AttachApp) -> int:
-    snapshot = app.query_one("#hit-ratio")._snapshot  # type: ignore[attr-defined]
+    snapshot = app.query_one(HitRatioPanel).shown
     return 0 if snapshot is None else int(snapshot.total_requests)
 
 
@@ -124,11 +126,12 @@ class TestAttach:
     ) -> None:
         run_example("--address", socket_path, "--rate", "50")
         app = AttachApp(RemoteClient(parse_address(socket_path)), refresh_s=0.2)
-        async with app.run_test(size=(100, 30)) as pilot:
+        messages = Messages()
+        async with app.run_test(size=(100, 30), message_hook=messages) as pilot:
             await wait_for(lambda: requests_shown(app) > 5)
             await pilot.press("c")
             await pilot.pause()
-            assert any("allow_control" in n.message for n in app._notifications)
+            assert any("allow_control" in text for text in messages.notifications())
             assert requests_shown(app) > 0
 
     async def test_reconnects_after_the_application_restarts(
@@ -139,8 +142,9 @@ class TestAttach:
         async with app.run_test(size=(100, 30)):
             await wait_for(lambda: app.connection == "connected")
             example.stop()
-            await wait_for(lambda: app.connection == "disconnected")
-            assert "disconnected" in str(app.query_one("#status-bar").render())
+            # The panels show a state after it arrives as a message: wait for the picture.
+            await wait_for(lambda: "disconnected" in str(app.query_one("#status-bar").render()))
+            assert app.connection == "disconnected"
             run_example("--address", socket_path, "--rate", "200")
             await wait_for(lambda: app.connection == "connected", seconds=15)
 

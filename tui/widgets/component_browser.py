@@ -11,6 +11,17 @@ from textual.message import Message
 from textual.widgets import Static
 
 from promptcache.tui.render_result import RenderResult, rendered_diff
+from promptcache.tui.themed import (
+    BAD,
+    BAD_BADGE,
+    GOOD,
+    GOOD_BADGE,
+    INFO_BADGE,
+    MUTED,
+    WARN,
+    WARN_BADGE,
+    themed,
+)
 from promptcache.tui.widgets.component_tree import ComponentTree
 from promptcache.tui.widgets.render_preview import RenderPreview
 from promptcache.tui.widgets.variable_form import VariableForm
@@ -21,31 +32,52 @@ def status_text(result: RenderResult, *, reload: bool = False) -> Text:
     """One line: hit or miss, time, problems, then the path (cropped first when narrow)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if reload:
-        text.append(" RELOADED ", "bold black on cyan")
+        text.append(" RELOADED ", INFO_BADGE)
         text.append(" ")
     if result.error:
-        text.append(" ERROR ", "bold white on red")
+        text.append(" ERROR ", BAD_BADGE)
         text.append(f"  {result.path}")
         return text
     if result.hit:
-        text.append(" HIT ", "bold black on green")
+        text.append(" HIT ", GOOD_BADGE)
     else:
-        text.append(" MISS ", "bold black on yellow")
-    text.append(f" {result.seconds * 1000:.2f} ms", "dim")
+        text.append(" MISS ", WARN_BADGE)
+    text.append(f" {result.seconds * 1000:.2f} ms", MUTED)
     diag = result.diagnostics
     if diag is not None:
         if diag.missing:
-            text.append(f" · {len(diag.missing)} missing", "yellow")
+            text.append(f" · {len(diag.missing)} missing", WARN)
         if diag.malformed:
-            text.append(f" · {len(diag.malformed)} malformed", "red")
+            text.append(f" · {len(diag.malformed)} malformed", BAD)
         if diag.ok:
-            text.append(" · ✔ complete", "green")
+            text.append(" · ✔ complete", GOOD)
     text.append(f"  {result.path}", "bold")
     return text
 
 
 class ComponentBrowser(Horizontal):
     """Tree on the left; variable set, variables, status and preview on the right."""
+
+    DEFAULT_CSS = """
+    ComponentBrowser {
+        height: 1fr;
+    }
+    ComponentBrowser > ComponentTree {
+        width: 36;
+        height: 100%;
+        border-right: vkey $primary 40%;
+        scrollbar-size-vertical: 1;
+    }
+    ComponentBrowser > #browser-main {
+        width: 1fr;
+        padding-left: 1;
+    }
+    ComponentBrowser #browser-status {
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
 
     class RenderRequested(Message):
         """Render ``path`` with what was ``typed``, filling the rest from ``defaults``."""
@@ -68,7 +100,7 @@ class ComponentBrowser(Horizontal):
     def compose(self) -> ComposeResult:
         yield ComponentTree(id="component-tree")
         with Vertical(id="browser-main"):
-            yield Static(Text("No component open", "dim"), id="browser-status")
+            yield Static(themed(Text("No component open", MUTED)), id="browser-status")
             yield VarSetBar(id="varset-bar")
             yield VariableForm(id="variable-form")
             yield RenderPreview(id="render-preview")
@@ -114,7 +146,7 @@ class ComponentBrowser(Horizontal):
         await self.query_one(VariableForm).show(
             result.path, names, dict(result.context), readable=result.error is None
         )
-        self.query_one("#browser-status", Static).update(status_text(result, reload=reload))
+        self.query_one("#browser-status", Static).update(themed(status_text(result, reload=reload)))
         preview = self.query_one(RenderPreview)
         preview.show(result)
         before = self._last_content.get(result.path)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import deque
 
-from rich.console import Group
 from rich.text import Text
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from promptcache import HIT_RATIO_TARGET, CacheSnapshot
+from promptcache.tui.state import AppState
+from promptcache.tui.themed import BAD, GOOD, MUTED, themed
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -25,13 +27,13 @@ def chart_rows(history: list[float], width: int, height: int, target: float) -> 
         floor = row * 8
         on_target_row = floor <= target_level < floor + 8
         for _ in range(pad):
-            line.append("┈" if on_target_row else " ", "dim")
+            line.append("┈" if on_target_row else " ", MUTED)
         for value in values:
             level = max(0.0, min(100.0, value)) / 100 * height * 8
             filled = int(max(0, min(8, round(level - floor))))
-            style = "green" if value >= target else "red"
+            style = "$success" if value >= target else "$error"
             if filled == 0 and on_target_row:
-                line.append("┈", "dim")
+                line.append("┈", MUTED)
             else:
                 line.append(BLOCKS[filled], style)
         rows.append(line)
@@ -40,6 +42,16 @@ def chart_rows(history: list[float], width: int, height: int, target: float) -> 
 
 class HitRatioPanel(Widget):
     """Hit ratio over the cache's life and over the last seconds, and their history."""
+
+    DEFAULT_CSS = """
+    HitRatioPanel {
+        height: 100%;
+        border: round $primary 60%;
+        border-title-color: $text;
+        border-title-style: bold;
+        padding: 0 1;
+    }
+    """
 
     target: reactive[float] = reactive(HIT_RATIO_TARGET)
     """Hit ratio (percent) below which numbers and bars turn red."""
@@ -53,6 +65,15 @@ class HitRatioPanel(Widget):
 
     def on_mount(self) -> None:
         self.border_title = "Hit ratio"
+
+    @property
+    def shown(self) -> CacheSnapshot | None:
+        """The snapshot on screen."""
+        return self._snapshot
+
+    def show_state(self, state: AppState) -> None:
+        """Show the cache part of ``state``."""
+        self.update_snapshot(state.cache)
 
     def update_snapshot(self, snapshot: CacheSnapshot) -> None:
         """Take a new cache snapshot; redraws only when something it shows changed."""
@@ -69,14 +90,14 @@ class HitRatioPanel(Widget):
 
     def _ratio(self, value: float, label: str, requests: int) -> Text:
         ok = value >= self.target
-        style = "bold" if not requests else "bold green" if ok else "bold red"
-        return Text.assemble((f"{value:5.1f}%", style), (f" {label}", "dim"))
+        style = "bold" if not requests else f"bold {GOOD}" if ok else f"bold {BAD}"
+        return Text.assemble((f"{value:5.1f}%", style), (f" {label}", MUTED))
 
-    def render(self) -> Group:
+    def render(self) -> Content:
         snap = self._snapshot
         width = max(1, self.content_size.width)
         if snap is None:
-            return Group(Text("waiting for data…", "dim"))
+            return themed(Text("waiting for data…", MUTED))
         window = f"last {snap.recent_window_s:.0f} s" if snap.recent_window_s >= 1 else "recent"
         head = Text.assemble(
             self._ratio(snap.hit_ratio, "lifetime", snap.total_requests),
@@ -86,7 +107,7 @@ class HitRatioPanel(Widget):
         chart_height = max(1, self.content_size.height - 2)
         rows = chart_rows(list(self.history), width, chart_height, self.target)
         if not self.history:
-            rows[-1] = Text(f"no requests yet · target {self.target:.0f}%", "dim")
+            rows[-1] = Text(f"no requests yet · target {self.target:.0f}%", MUTED)
         miss, req = (" misses · ", " requests") if width >= 44 else (" miss · ", " req")
         foot = Text.assemble(
             (f"{snap.hits:,}", "bold"),
@@ -98,4 +119,4 @@ class HitRatioPanel(Widget):
             no_wrap=True,
             overflow="ellipsis",
         )
-        return Group(head, *rows, foot)
+        return themed([head, *rows, foot], width)

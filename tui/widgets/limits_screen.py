@@ -39,6 +39,49 @@ def parse_limits(max_size: str, max_memory_mb: str) -> Limits | str:
 class LimitsScreen(ModalScreen[Limits | None]):
     """Edit max entries and the memory budget; returns the new ``Limits`` or None."""
 
+    DEFAULT_CSS = """
+    LimitsScreen {
+        align: center middle;
+    }
+    LimitsScreen #limits-dialog {
+        width: 50;
+        max-width: 95%;
+        height: auto;
+        border: round $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+    LimitsScreen .dialog-title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    LimitsScreen .field {
+        height: 1;
+        margin-bottom: 1;
+    }
+    LimitsScreen Label {
+        width: 16;
+    }
+    LimitsScreen Input {
+        width: 1fr;
+    }
+    LimitsScreen #limits-message {
+        color: $text-muted;
+        height: auto;
+        margin-bottom: 1;
+    }
+    LimitsScreen #limits-message.error {
+        color: $text-error;
+    }
+    LimitsScreen .buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    LimitsScreen Button {
+        margin-left: 1;
+    }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, max_size: int, max_memory_mb: float) -> None:

@@ -9,11 +9,34 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from promptcache.tui.widgets.lru_table import SORTS, LRUTable, TableWindow, header_text
+from promptcache.tui.state import SORTS, AppState, TableWindow
+from promptcache.tui.widgets.lru_table import LRUTable, header_text
 
 
 class LRUPanel(Vertical):
     """Entries MRU → LRU with filter (``/``), sort (``s``) and evict (``x``)."""
+
+    DEFAULT_CSS = """
+    LRUPanel {
+        height: 1fr;
+        & > #lru-header {
+            height: 1;
+            background: $boost;
+            text-style: bold;
+        }
+        & > #lru-footer {
+            height: 1;
+            color: $text-muted;
+        }
+        & > #lru-filter {
+            height: 1;
+        }
+        & > Static {
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+        }
+    }
+    """
 
     BINDINGS = [
         Binding("slash", "filter", "Filter"),
@@ -50,6 +73,10 @@ class LRUPanel(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#lru-filter").display = False
+
+    def show_state(self, state: AppState) -> None:
+        """Show the table part of ``state``."""
+        self.show(state.table)
 
     def show(self, window: TableWindow) -> None:
         """Show a fetched window and the line under it."""

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
@@ -15,9 +12,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from promptcache import EntryView, describe_context
+from promptcache.tui.state import SORTS, TableWindow
 
-SORTS = ("recency", "hits", "size", "idle")
-"""Orders the table offers; ``recency`` is the cache's own MRU → LRU order."""
+__all__ = ["SORTS", "LRUTable", "TableWindow", "column_widths", "header_text"]
 
 
 def human_bytes(n: int) -> str:
@@ -38,19 +35,6 @@ def human_seconds(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60}m{s % 60:02d}s"
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-
-
-@dataclass(frozen=True, slots=True)
-class TableWindow:
-    """The rows the table shows now: a slice of the full (filtered, sorted) list."""
-
-    rows: tuple[EntryView, ...]
-    offset: int
-    total: int
-    now: float
-    sort: str = "recency"
-    filter: str = ""
-    lru_path_context: tuple[str, object] | None = None
 
 
 COLUMNS = (
@@ -87,11 +71,41 @@ def header_text(width: int) -> Text:
         fit(name, w, right=name in ("#", "size", "hits", "age", "idle"))
         for (name, _), w in zip(COLUMNS, column_widths(width), strict=True)
     ]
-    return Text(" ".join(cells), style="bold", no_wrap=True)
+    return Text(" ".join(cells), no_wrap=True)
 
 
 class LRUTable(ScrollView, can_focus=True):
     """A virtual table: the app fetches only the window of entries that is visible."""
+
+    COMPONENT_CLASSES = {
+        "lru-table--cursor",
+        "lru-table--cursor-blurred",
+        "lru-table--victim",
+        "lru-table--pending",
+    }
+    DEFAULT_CSS = """
+    LRUTable {
+        height: 1fr;
+        overflow-x: hidden;
+        scrollbar-size-vertical: 1;
+        & > .lru-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .lru-table--cursor-blurred {
+            background: $block-cursor-blurred-background;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .lru-table--victim {
+            color: $text-error;
+            text-style: bold;
+        }
+        & > .lru-table--pending {
+            color: $text-muted;
+        }
+    }
+    """
 
     BINDINGS = [
         Binding("up", "cursor(-1)", "Up", show=False),
@@ -119,6 +133,10 @@ class LRUTable(ScrollView, can_focus=True):
         # While hidden the table has no height yet; it can never be taller than the app.
         height = max(self.size.height, self.app.size.height)
         return max(0, int(self.scroll_offset.y)), height + 1
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.refresh()  # a new theme: the rows are drawn with its colours
 
     def show(self, window: TableWindow) -> None:
         """Display ``window``; only lines whose content changed are repainted."""
@@ -149,13 +167,15 @@ class LRUTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        base_style = self.rich_style
         index = int(self.scroll_offset.y) + y
         w = self.window_data
         if index >= w.total:
             return Strip.blank(width, self.rich_style)
         row_at = index - w.offset
         if not 0 <= row_at < len(w.rows):
-            return Strip([Segment(fit("  …", width), Style(dim=True))], width)
+            pending = self.get_component_rich_style("lru-table--pending")
+            return Strip([Segment(fit("  …", width), base_style + pending)], width)
         entry = w.rows[row_at]
         widths = column_widths(width)
         is_victim = w.lru_path_context == (entry.path, entry.context)
@@ -169,16 +189,14 @@ class LRUTable(ScrollView, can_focus=True):
             fit(human_seconds(w.now - entry.created_at), widths[5], right=True),
             fit(human_seconds(w.now - entry.last_accessed), widths[6], right=True),
         ]
-        base = self.rich_style
-        if index == self.cursor and self.has_focus:
-            style = base + Style(reverse=True, bold=True)
-        elif index == self.cursor:
-            style = base + Style(underline=True)
+        base = base_style
+        if index == self.cursor:
+            focus = "lru-table--cursor" if self.has_focus else "lru-table--cursor-blurred"
+            style = base + self.get_component_rich_style(focus)
         else:
             style = base
-        segments = [
-            Segment(cells[0] + " ", style + Style(color="red", bold=True) if is_victim else style)
-        ]
+        victim = self.get_component_rich_style("lru-table--victim", partial=True)
+        segments = [Segment(cells[0] + " ", style + victim if is_victim else style)]
         segments.append(Segment(" ".join(cells[1:]), style))
         return Strip(segments).crop_extend(0, width, base)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from rich.console import Group
 from rich.text import Text
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from promptcache import MIB, CacheSnapshot
+from promptcache.tui.state import AppState
+from promptcache.tui.themed import MUTED, themed
 
 
 def bar(fraction: float, width: int, style: str) -> Text:
@@ -15,15 +17,26 @@ def bar(fraction: float, width: int, style: str) -> Text:
     fraction = max(0.0, min(1.0, fraction))
     eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
-    text = Text("█" * full, style, no_wrap=True)
+    text = Text(no_wrap=True)
+    text.append("█" * full, style)
     if part and full < width:
         text.append(" ▏▎▍▌▋▊▉"[part], style)
-    text.append("─" * (width - len(text)), "dim")
+    text.append("─" * (width - len(text)), MUTED)
     return text
 
 
 class MemoryGauge(Widget):
     """Used / budget in MiB as a bar, utilisation (warning from ``warn_at``), entry count."""
+
+    DEFAULT_CSS = """
+    MemoryGauge {
+        height: 100%;
+        border: round $primary 60%;
+        border-title-color: $text;
+        border-title-style: bold;
+        padding: 0 1;
+    }
+    """
 
     warn_at: reactive[float] = reactive(80.0)
     """Utilisation (percent) from which the gauge shows a warning colour."""
@@ -34,6 +47,10 @@ class MemoryGauge(Widget):
 
     def on_mount(self) -> None:
         self.border_title = "Memory"
+
+    def show_state(self, state: AppState) -> None:
+        """Show the cache part of ``state``."""
+        self.update_snapshot(state.cache)
 
     def update_snapshot(self, snapshot: CacheSnapshot) -> None:
         """Take a new cache snapshot; redraws only when something it shows changed."""
@@ -57,20 +74,21 @@ class MemoryGauge(Widget):
         self._snapshot = snapshot
         self.refresh()
 
-    def render(self) -> Group:
+    def render(self) -> Content:
         snap = self._snapshot
         if snap is None:
-            return Group(Text("waiting for data…", "dim"))
+            return themed(Text("waiting for data…", MUTED))
         width = max(10, self.content_size.width)
         used = snap.memory_utilization
-        style = "red" if used >= 95 else "yellow" if used >= self.warn_at else "green"
+        level = "error" if used >= 95 else "warning" if used >= self.warn_at else "success"
+        style = f"${level}"
         budget = snap.max_memory_bytes / MIB
         amount = f" {snap.memory_bytes / MIB:.2f} / {budget:.{1 if budget >= 10 else 2}f} MiB"
         memory_line = bar(used / 100, max(4, width - len(amount)), style)
         memory_line.append(amount)
         entries_pct = snap.size / snap.max_size * 100 if snap.max_size else 0.0
         count = f" {snap.size:,} / {snap.max_size:,} entries"
-        entries_line = bar(entries_pct / 100, max(4, width - len(count)), "cyan")
+        entries_line = bar(entries_pct / 100, max(4, width - len(count)), "$primary")
         entries_line.append(count)
         ev = snap.evictions
         evictions = Text.assemble(
@@ -91,7 +109,9 @@ class MemoryGauge(Widget):
             no_wrap=True,
             overflow="ellipsis",
         )
-        utilisation = Text.assemble((f"{used:5.1f}%", f"bold {style}"), (" of budget", "dim"))
+        text_style = f"$text-{level}"
+        utilisation = Text.assemble((f"{used:5.1f}%", f"bold {text_style}"), (" of budget", MUTED))
         if used >= self.warn_at:
-            utilisation.append(f"  ▲ over {self.warn_at:.0f}%", style)
-        return Group(memory_line, utilisation, entries_line, evictions, invalidated)
+            utilisation.append(f"  ▲ over {self.warn_at:.0f}%", text_style)
+        lines = [memory_line, utilisation, entries_line, evictions, invalidated]
+        return themed(lines, self.content_size.width)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -18,14 +17,16 @@ from promptcache import (
     PerformanceTrends,
     describe_context,
 )
+from promptcache.tui.state import AppState
+from promptcache.tui.themed import ACCENT, BAD, GOOD, MUTED, PRIMARY, WARN, themed
 
 EVENT_STYLES = {
-    "evict": "yellow",
-    "invalidate": "cyan",
-    "file_changed": "cyan",
-    "load_error": "red",
-    "clear": "magenta",
-    "put": "dim",
+    "evict": WARN,
+    "invalidate": ACCENT,
+    "file_changed": ACCENT,
+    "load_error": BAD,
+    "clear": PRIMARY,
+    "put": MUTED,
 }
 
 
@@ -43,25 +44,25 @@ def loads_text(cache: CacheSnapshot) -> Text:
         " ms",
     )
     if cache.load_failures:
-        text.append(f" · {cache.load_failures:,} failed", "red")
+        text.append(f" · {cache.load_failures:,} failed", BAD)
     return text
 
 
 def health_text(
     snapshot: MonitorSnapshot | None, trends: PerformanceTrends, cache: CacheSnapshot | None
-) -> Group:
+) -> list[Text]:
     """The latest monitor snapshot, load times, the trend and the recommendations."""
     if snapshot is None:
-        return Group(Text("No snapshots yet.", "dim"))
+        return [Text("No snapshots yet.", MUTED)]
 
     def flag(ok: bool, good: str, bad: str) -> Text:
-        return Text.assemble(("✔ " if ok else "✖ ", "green" if ok else "red"), good if ok else bad)
+        return Text.assemble(("✔ " if ok else "✖ ", GOOD if ok else BAD), good if ok else bad)
 
     lines = [
         Text.assemble(
             (
                 "● healthy" if snapshot.cache_healthy else "● needs attention",
-                "bold green" if snapshot.cache_healthy else "bold red",
+                f"bold {GOOD}" if snapshot.cache_healthy else f"bold {BAD}",
             ),
         ),
         flag(
@@ -80,7 +81,7 @@ def health_text(
     lines.append(Text(""))
     analysis = trends.analysis
     if analysis is None:
-        lines.append(Text("Trend: needs two snapshots", "dim"))
+        lines.append(Text("Trend: needs two snapshots", MUTED))
     else:
         arrow = {"improving": "↗", "degrading": "↘"}.get(analysis.direction, "→")
         lines.append(
@@ -94,10 +95,10 @@ def health_text(
         lines.append(Text(""))
         lines.append(Text("Recommendations", "bold"))
         if not recommendations:
-            lines.append(Text("none: the cache is doing well", "green"))
+            lines.append(Text("none: the cache is doing well", GOOD))
         for advice in recommendations:
-            lines.append(Text(f"• {advice}", "yellow"))
-    return Group(*lines)
+            lines.append(Text(f"• {advice}", WARN))
+    return lines
 
 
 def event_line(event: CacheEvent, repeats: int = 1) -> Text:
@@ -107,7 +108,7 @@ def event_line(event: CacheEvent, repeats: int = 1) -> Text:
     stamp = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
     style = EVENT_STYLES.get(event.kind, "")
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(stamp + " ", "dim")
+    text.append(stamp + " ", MUTED)
     text.append(f"{event.kind.replace('_', ' '):<11}", style)
     if repeats > 1:
         text.append(f"×{repeats} ", "bold")
@@ -118,7 +119,7 @@ def event_line(event: CacheEvent, repeats: int = 1) -> Text:
     text.append(event.path or "(all)")
     context = describe_context(event.context, 40)
     if context != "—":
-        text.append(f" ({context})", "dim")
+        text.append(f" ({context})", MUTED)
     return text
 
 
@@ -134,10 +135,10 @@ def collapse_repeats(events: Sequence[CacheEvent]) -> list[tuple[CacheEvent, int
     return runs
 
 
-def events_text(notable: Sequence[CacheEvent], evictions: Sequence[CacheEvent]) -> Group | Text:
+def events_text(notable: Sequence[CacheEvent], evictions: Sequence[CacheEvent]) -> list[Text]:
     """Problems and changes first (they are rare and matter), then the latest evictions."""
     if not notable and not evictions:
-        return Text("No events yet: evictions, invalidations and load errors show here.", "dim")
+        return [Text("No events yet: evictions, invalidations and load errors show here.", MUTED)]
     lines: list[Text] = []
     if notable:
         for event, repeats in collapse_repeats(notable):
@@ -148,26 +149,55 @@ def events_text(notable: Sequence[CacheEvent], evictions: Sequence[CacheEvent]) 
     if evictions:
         lines.append(Text("Latest evictions", "bold"))
         lines.extend(event_line(e, n) for e, n in collapse_repeats(evictions))
-    return Group(*lines)
+    return lines
 
 
 class MonitorPanel(Horizontal):
     """Left: health and advice. Right: the event log, newest first."""
 
+    DEFAULT_CSS = """
+    MonitorPanel {
+        height: 1fr;
+    }
+    MonitorPanel > VerticalScroll {
+        border: round $primary 40%;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    MonitorPanel > #health-box {
+        width: 2fr;
+    }
+    MonitorPanel > #events-box {
+        width: 3fr;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._events_key: tuple[object, ...] = ()
         self._health_key: object = None
+        self._events: tuple[Sequence[CacheEvent], Sequence[CacheEvent]] = ((), ())
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="health-box"):
-            yield Static(Text("No snapshots yet.", "dim"), id="health")
+            yield Static(themed(Text("No snapshots yet.", MUTED)), id="health")
         with VerticalScroll(id="events-box"):
-            yield Static(Text("No events yet.", "dim"), id="events")
+            yield Static(themed(Text("No events yet.", MUTED)), id="events")
 
     def on_mount(self) -> None:
         self.query_one("#health-box").border_title = "Health"
         self.query_one("#events-box").border_title = "Recent events"
+
+    def show_state(self, state: AppState) -> None:
+        """Redraw the parts of ``state`` that changed."""
+        self.update_monitor(
+            state.cache,
+            state.monitor_snapshot,
+            state.trends,
+            state.events.notable,
+            state.events.evictions,
+            state.events.version,
+        )
 
     def update_monitor(
         self,
@@ -186,8 +216,23 @@ class MonitorPanel(Horizontal):
         )
         if health_key != self._health_key:
             self._health_key = health_key
-            self.query_one("#health", Static).update(health_text(snapshot, trends, cache))
-        key = (events_version,)
+            self.query_one("#health", Static).update(themed(health_text(snapshot, trends, cache)))
+        width = self.query_one("#events", Static).content_size.width
+        key = (events_version, width)
         if key != self._events_key:
             self._events_key = key
-            self.query_one("#events", Static).update(events_text(notable, evictions))
+            self._events = (notable, evictions)
+            self._draw_events(width)
+
+    def _draw_events(self, width: int) -> None:
+        lines = events_text(*self._events)
+        self.query_one("#events", Static).update(themed(lines, width))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._redraw_events)
+
+    def _redraw_events(self) -> None:
+        width = self.query_one("#events", Static).content_size.width
+        if self._events_key and self._events_key[-1] != width:
+            self._events_key = (self._events_key[0], width)
+            self._draw_events(width)

@@ -12,6 +12,30 @@ from textual.widgets import Input, Static
 class SaveSetScreen(ModalScreen[str | None]):
     """Returns the set name typed, or None when cancelled."""
 
+    DEFAULT_CSS = """
+    SaveSetScreen {
+        align: center middle;
+    }
+    SaveSetScreen #save-set-dialog {
+        width: 60;
+        max-width: 95%;
+        height: auto;
+        border: round $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+    SaveSetScreen .dialog-title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    SaveSetScreen .dim {
+        color: $text-muted;
+    }
+    SaveSetScreen #set-name {
+        margin: 1 0;
+    }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, suggested: str, count: int, file_name: str) -> None:

@@ -18,6 +18,35 @@ class VariableForm(VerticalScroll, can_focus=False):
     Not focusable itself, so that tab goes from the tree straight to the inputs.
     """
 
+    DEFAULT_CSS = """
+    VariableForm {
+        height: auto;
+        max-height: 40%;
+        border-bottom: hkey $primary 30%;
+        scrollbar-size-vertical: 1;
+    }
+    VariableForm .var-row {
+        height: 1;
+    }
+    VariableForm .var-name {
+        width: 22;
+        color: $text-muted;
+        text-align: right;
+        padding-right: 1;
+    }
+    VariableForm .var-input {
+        width: 1fr;
+    }
+    VariableForm .form-hint {
+        color: $text-muted;
+        height: 1;
+    }
+    VariableForm .form-problem {
+        color: $text-error;
+        height: auto;
+    }
+    """
+
     class ContextChanged(Message):
         """The usable values changed."""
 

@@ -13,6 +13,28 @@ NO_SET = "(no set)"
 class VarSetBar(Horizontal):
     """A compact picker of variable sets, and the state of the sets file."""
 
+    DEFAULT_CSS = """
+    VarSetBar {
+        height: 1;
+    }
+    VarSetBar .varset-label {
+        width: 22;
+        color: $text-muted;
+        text-align: right;
+        padding-right: 1;
+    }
+    VarSetBar #varset-select {
+        width: 24;
+    }
+    VarSetBar #varset-note {
+        width: 1fr;
+        color: $text-muted;
+        padding-left: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
     class SetChosen(Message):
         """The user picked a set (``None``: no set)."""
 
