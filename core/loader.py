@@ -184,9 +184,9 @@ class CachedComponentLoader:
             if self._stat.changed(component_path):
                 self._invalidate({component_path})
             if self.graph:
-                for dep in self.graph.closure(component_path):
-                    if self._stat.changed(dep):
-                        self._invalidate({dep})
+                deps = self.graph.closure(component_path)
+                if deps:
+                    self._check_stat(deps)
         ctx = context_key(context_vars)
         entry = self.cache.get(component_path, ctx)
         usage = self.usage
@@ -355,8 +355,8 @@ class CachedComponentLoader:
         if self._poll is not None:
             if self._events_waiting() or self._fresh_lock.locked():
                 self._sync_changes()
-        elif self._stat.changed(path):
-            self._invalidate({path})
+        else:
+            self._check_stat((path,))
         gen = self._generation.get(path, 0)
         with self._sources_lock:
             stored = self._sources.get(path)
@@ -367,6 +367,14 @@ class CachedComponentLoader:
         with self._sources_lock:
             self._sources[path] = (gen, source)
         return source
+
+    def _check_stat(self, paths: Iterable[str]) -> None:
+        # Under the lock, so that no load sees a change noticed (and forgotten) by another
+        # thread before that thread has invalidated what depends on it.
+        with self._fresh_lock:
+            changed = {path for path in paths if self._stat.changed(path)}
+            if changed:
+                self._invalidate(changed)
 
     def exists(self, path: str) -> bool:
         """True when ``path`` is a readable component file inside the folder."""
@@ -428,6 +436,13 @@ class CachedComponentLoader:
         for includer, targets in report.walk.edges.items():
             self.graph.set_includes(includer, targets)
         return report
+
+    def preview(self, component_path: str, context: Mapping[str, Any] | None = None) -> str:
+        """A lenient render for display only (never cached): undefined values stay
+        visible in Jinja2 (``{{ name }}``) and render empty in Mustache."""
+        return self._templates.preview(
+            self._templates.compile(self.source(component_path)), context
+        )
 
     def included_by(self, component_path: str) -> tuple[str, ...]:
         """Components of the folder that include ``component_path`` (directly), sorted.

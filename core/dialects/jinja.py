@@ -15,6 +15,8 @@ from typing import Any
 
 from jinja2 import (
     BaseLoader,
+    ChainableUndefined,
+    DebugUndefined,
     Environment,
     StrictUndefined,
     Template,
@@ -45,6 +47,10 @@ SYNTAX = "syntax_error"
 DYNAMIC_INCLUDE = "dynamic_include"
 SANDBOX = "sandbox"
 _CONTROL = (nodes.For, nodes.If, nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.With)
+
+
+class _VisibleUndefined(ChainableUndefined, DebugUndefined):
+    """For previews: ``{{ user.name }}`` with no ``user`` shows as ``{{ user }}``."""
 
 
 class _FolderLoader(BaseLoader):
@@ -118,6 +124,14 @@ class JinjaDialect:
             auto_reload=True,
         )
         self._globals = frozenset(self.env.globals)
+        self._preview_env = self.env.overlay(undefined=_VisibleUndefined)
+
+    def preview(self, source: SourceFile, context: Mapping[str, Any]) -> str:
+        """A lenient render for display: undefined values stay visible as ``{{ name }}``."""
+        try:
+            return self._preview_env.from_string(source.body).render(context)
+        except Exception as exc:  # a preview never fails: show why instead
+            return f"[preview failed: {exc}]"
 
     def analyze(self, source: SourceFile) -> Analysis:
         """Variables (with attribute paths), static includes, syntax errors."""

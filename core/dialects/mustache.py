@@ -108,6 +108,8 @@ class MustacheDialect:
         except ParsingError as exc:
             info = exc.info
             offset = info.position if info is not None else 0
+            tag_start = source.body.rfind("{{", 0, offset)  # pystache points past the tag
+            offset = tag_start if tag_start >= 0 else offset
             line, column = position(source.body, min(offset, len(source.body)))
             message = str(exc).split(". Its section")[0]
             return Analysis(
@@ -159,6 +161,18 @@ class MustacheDialect:
                     problem.column,
                 )
         return pystache.parse(source.body, raise_on_mismatch=True)
+
+    def preview(
+        self, template: ParsedTemplate, source: SourceFile, context: Mapping[str, Any]
+    ) -> str:
+        """A lenient render for display: missing keys render empty, as Mustache says."""
+        renderer = pystache.Renderer(
+            escape=_identity, missing_tags="ignore", partials=_Partials(self.resolver, source.path)
+        )
+        try:
+            return str(renderer.render(template, dict(context)))
+        except Exception as exc:  # a preview never fails: show why instead
+            return f"[preview failed: {exc}]"
 
     def render(
         self, template: ParsedTemplate, source: SourceFile, context: Mapping[str, Any]

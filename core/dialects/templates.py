@@ -148,6 +148,17 @@ class Templates:
             return self.mustache.render(compiled.program, source, values)
         return render_brace(compiled.program, values)
 
+    def preview(self, compiled: Compiled, context: Mapping[str, Any] | None) -> str:
+        """Like ``render`` but lenient: what is undefined stays visible (Jinja2) or empty."""
+        source = compiled.source
+        values: dict[str, Any] = source.frontmatter.defaults if source.frontmatter else {}
+        values.update(context or {})
+        if source.dialect == JINJA2:
+            return self.jinja.preview(source, values)
+        if source.dialect == MUSTACHE:
+            return self.mustache.preview(compiled.program, source, values)
+        return render_brace(compiled.program, values)
+
     def _known_analysis(self, path: str) -> tuple[SourceFile, Analysis] | None:
         with self._lock:
             return self._analyses.get((path, JINJA2))
