@@ -101,8 +101,29 @@ class MustacheDialect:
                 found[key] = (line + source.body_line - 1, column)
         return found
 
+    def _helpers(self, source: SourceFile) -> tuple[Diagnostic, ...]:
+        found: list[Diagnostic] = []
+        for m in _TAG.finditer(source.body):
+            if m.group(1) in (None, "#", "^") and _HELPER.match(m.group(2)):
+                line, column = position(source.body, m.start())
+                found.append(
+                    Diagnostic(
+                        "error",
+                        HANDLEBARS_HELPER,
+                        f"{m.group(0)} is a Handlebars helper, not Mustache: write "
+                        "{{#name}}…{{/name}} for sections and lists",
+                        line + source.body_line - 1,
+                        column,
+                        source.path,
+                    )
+                )
+        return tuple(found)
+
     def analyze(self, source: SourceFile) -> Analysis:
         """Variables (top level and inside sections), partials, syntax errors, helpers."""
+        helpers = self._helpers(source)
+        if helpers:  # pystache would only report a confusing section mismatch
+            return Analysis(problems=helpers)
         try:
             tree = pystache.parse(source.body, raise_on_mismatch=True)
         except ParsingError as exc:
@@ -132,18 +153,6 @@ class MustacheDialect:
             line, column = where.get(key, (source.body_line, 1))
             if kind == "partial":
                 includes.append((key, line, column))
-            elif _HELPER.match(key):
-                problems.append(
-                    Diagnostic(
-                        "error",
-                        HANDLEBARS_HELPER,
-                        f"{{{{{key}}}}} is a Handlebars helper, not Mustache: write "
-                        "{{#name}}…{{/name}} for sections and lists",
-                        line,
-                        column,
-                        source.path,
-                    )
-                )
             elif key != ".":
                 uses.append(VariableUse(key, line, column, top_level=depth == 0))
         needs_render = bool(includes) or any(not u.top_level for u in uses)

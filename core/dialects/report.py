@@ -89,6 +89,8 @@ def build_report(
     """Analyse ``source`` through its includes; with ``context``, name missing variables
     and unused ``given`` values; with ``variable_sets``, do a strict render per set."""
     problems: list[Diagnostic] = list(source.problems)
+    if any(p.severity == "error" for p in problems):  # the body cannot be read right
+        return ComponentReport(source, IncludeWalk({}, (), {}), (), tuple(problems))
     analysis = templates.analyze(source)
     problems.extend(analysis.problems)
     walk = templates.walk(source, analysis)
