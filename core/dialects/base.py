@@ -79,6 +79,8 @@ class Analysis:
     problems: tuple[Diagnostic, ...] = ()
     needs_render: bool = False
     """True when only a render can tell every variable (control flow, attributes, includes)."""
+    tree: Any = field(default=None, compare=False, repr=False)
+    """The engine's parse tree, so that compiling does not parse again."""
 
     @property
     def names(self) -> tuple[str, ...]:

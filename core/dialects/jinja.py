@@ -8,7 +8,8 @@ context does not give fails the render instead of rendering as an empty string
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -41,12 +42,24 @@ from .base import (
     VariableUse,
     column_of,
     lookup,
+    position,
 )
 
 SYNTAX = "syntax_error"
 DYNAMIC_INCLUDE = "dynamic_include"
 SANDBOX = "sandbox"
-_CONTROL = (nodes.For, nodes.If, nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.With)
+_CONTROL = frozenset(
+    {nodes.For, nodes.If, nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.With}
+)
+_OPENING = re.compile(r"\{[{%#]")
+_SIMPLE_EXPR = re.compile(
+    r"-?\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+    r"((?:\s*\|\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*-?"
+)
+_FILTER_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SIMPLE_INCLUDE = re.compile(r"-?\s*include\s+([\"'])([^\"'{}%]+)\1\s*-?")
+_NOT_VARIABLES = frozenset({"true", "false", "none", "True", "False", "None"})
+_INCLUDES = frozenset({nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends})
 
 
 class _VisibleUndefined(ChainableUndefined, DebugUndefined):
@@ -95,19 +108,60 @@ def _chain(node: nodes.Node) -> str | None:
     return None
 
 
-def _loads(node: nodes.Node) -> Iterator[tuple[str, int]]:
-    """``(path, line)`` for every variable read: the longest attribute chain per use."""
-    if isinstance(node, nodes.Getattr | nodes.Getitem):
-        path = _chain(node)
-        if path is not None:
-            yield path, node.lineno
-            return
-    if isinstance(node, nodes.Name):
-        if node.ctx == "load":
-            yield node.name, node.lineno
-        return
-    for child in node.iter_child_nodes():
-        yield from _loads(child)
+class _Scan:
+    """One pass over a parse tree: reads (longest attribute chains), names set by the
+    template, includes, attributes the sandbox refuses, and whether there is control flow."""
+
+    def __init__(self, tree: nodes.Template) -> None:
+        self.loads: list[tuple[str, int]] = []
+        self.stored: set[str] = {"loop"}
+        self.includes: list[tuple[str | None, int]] = []
+        self.unsafe: list[tuple[str, int]] = []
+        self.control = False
+        stack: list[nodes.Node] = [tree]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is nodes.Name:
+                if node.ctx == "load":  # type: ignore[attr-defined]
+                    self.loads.append((node.name, node.lineno))  # type: ignore[attr-defined]
+                else:
+                    self.stored.add(node.name)  # type: ignore[attr-defined]
+                continue
+            if kind is nodes.Getattr or kind is nodes.Getitem:
+                attr = _attribute(node)
+                if attr is not None and attr.startswith("_"):
+                    self.unsafe.append((attr, node.lineno))
+                path = _chain(node)
+                if path is not None:
+                    self.loads.append((path, node.lineno))
+                    self.unsafe.extend(
+                        (part, node.lineno) for part in path.split(".")[1:-1]
+                        if part.startswith("_")
+                    )  # fmt: skip
+                    continue
+            elif kind in _INCLUDES:
+                if kind is nodes.Include and node.ignore_missing:  # type: ignore[attr-defined]
+                    continue
+                target = node.template  # type: ignore[attr-defined]
+                named = isinstance(target, nodes.Const) and isinstance(target.value, str)
+                self.includes.append((target.value if named else None, node.lineno))
+            elif kind in _CONTROL:
+                self.control = True
+                if kind is nodes.Macro:
+                    self.stored.add(node.name)  # type: ignore[attr-defined]
+            children = list(node.iter_child_nodes())
+            children.reverse()
+            stack.extend(children)
+
+
+def _attribute(node: nodes.Node) -> str | None:
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        value = node.arg.value
+        return value if isinstance(value, str) else None
+    return None
 
 
 class JinjaDialect:
@@ -134,17 +188,19 @@ class JinjaDialect:
             return f"[preview failed: {exc}]"
 
     def analyze(self, source: SourceFile) -> Analysis:
-        """Variables (with attribute paths), static includes, syntax errors."""
+        """Variables (with attribute paths), static includes, syntax errors, sandbox refusals."""
+        simple = self._simple(source)
+        if simple is not None:
+            return simple
         try:
             tree = self.env.parse(source.body, name=source.path)
         except TemplateSyntaxError as exc:
             return Analysis(problems=(_syntax_problem(exc, source),))
-        stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-        stored.update(m.name for m in tree.find_all(nodes.Macro))
-        stored.add("loop")
+        scan = _Scan(tree)
+        stored = scan.stored
         offset = source.body_line - 1
         uses: list[VariableUse] = []
-        for path, line in _loads(tree):
+        for path, line in sorted(scan.loads, key=lambda item: item[1]):
             root = path.split(".", 1)[0]
             if root in stored or root in self._globals:
                 continue
@@ -152,52 +208,85 @@ class JinjaDialect:
             uses.append(VariableUse(path, file_line, column_of(source.text, file_line, root)))
         includes: list[tuple[str, int, int]] = []
         problems: list[Diagnostic] = []
-        for stmt in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-            line = stmt.lineno + offset
-            if isinstance(stmt, nodes.Include) and stmt.ignore_missing:
-                continue
-            target: nodes.Expr = stmt.template  # type: ignore[attr-defined]
-            if isinstance(target, nodes.Const) and isinstance(target.value, str):
-                name = target.value
-                includes.append((name, line, column_of(source.text, line, name)))
-            else:
+        for name, line in scan.includes:
+            file_line = line + offset
+            if name is None:
                 problems.append(
                     Diagnostic(
                         "warning",
                         DYNAMIC_INCLUDE,
                         "include name is computed at render time; it is not tracked",
-                        line,
+                        file_line,
                         1,
                         source.path,
                     )
                 )
-        for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
-            attr = access.attr if isinstance(access, nodes.Getattr) else None
-            if isinstance(access, nodes.Getitem) and isinstance(access.arg, nodes.Const):
-                attr = access.arg.value if isinstance(access.arg.value, str) else None
-            if attr is not None and attr.startswith("_"):
-                line = access.lineno + offset
-                problems.append(
-                    Diagnostic(
-                        "error",
-                        SANDBOX,
-                        f"attribute {attr!r} is refused by the sandbox "
-                        "(templates cannot reach Python internals)",
-                        line,
-                        _find_column(source.text, line, attr),
-                        source.path,
-                    )
+            else:
+                includes.append((name, file_line, column_of(source.text, file_line, name)))
+        for attr, line in scan.unsafe:
+            file_line = line + offset
+            problems.append(
+                Diagnostic(
+                    "error",
+                    SANDBOX,
+                    f"attribute {attr!r} is refused by the sandbox "
+                    "(templates cannot reach Python internals)",
+                    file_line,
+                    _find_column(source.text, file_line, attr),
+                    source.path,
                 )
+            )
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
-        needs_render = bool(includes) or any(
-            "." in u.path for u in uses
-        ) or any(True for _ in tree.find_all(_CONTROL))  # fmt: skip
-        return Analysis(tuple(uses), tuple(includes), tuple(problems), needs_render)
+        needs_render = scan.control  # includes and attribute paths are followed statically
+        return Analysis(tuple(uses), tuple(includes), tuple(problems), needs_render, tree)
 
-    def compile(self, source: SourceFile) -> Template:
+    def _simple(self, source: SourceFile) -> Analysis | None:
+        """The analysis of a template made only of ``{{ name.path | filter }}``, literal
+        ``{% include "file" %}`` and comments, read without Jinja's parser (a fifth of
+        its cost); None for anything else, which Jinja parses. Renders always use Jinja."""
+        body = source.body
+        uses: list[VariableUse] = []
+        includes: list[tuple[str, int, int]] = []
+        offset = source.body_line - 1
+        end = 0
+        for opening in _OPENING.finditer(body):
+            start = opening.start()
+            if start < end:
+                continue  # inside the previous tag or comment
+            kind = opening.group(0)[1]
+            closer = "}}" if kind == "{" else kind + "}"
+            end = body.find(closer, start + 2)
+            if end < 0:
+                return None
+            inner = body[start + 2 : end]
+            end += 2
+            if kind == "#":
+                continue
+            line, column = position(body, start)
+            if kind == "{":
+                m = _SIMPLE_EXPR.fullmatch(inner)
+                if m is None or m.group(1).split(".", 1)[0] in _NOT_VARIABLES:
+                    return None
+                filters = _FILTER_NAMES.findall(m.group(2) or "")
+                if any(f not in self.env.filters for f in filters):
+                    return None
+                root = m.group(1).split(".", 1)[0]
+                if root in self._globals or "._" in m.group(1) or root.startswith("_"):
+                    return None
+                inner_column = column + m.start(1) + 2
+                uses.append(VariableUse(m.group(1), line + offset, inner_column))
+            else:
+                m = _SIMPLE_INCLUDE.fullmatch(inner)
+                if m is None:
+                    return None
+                includes.append((m.group(2), line + offset, column + m.start(2) + 2))
+        return Analysis(tuple(uses), tuple(includes), (), False, None)
+
+    def compile(self, source: SourceFile, tree: nodes.Template | None = None) -> Template:
         """The compiled template (raise ``TemplateError`` at a syntax error)."""
         try:
-            code = self.env.compile(source.body, name=source.path, filename=source.path)
+            parsed: str | nodes.Template = source.body if tree is None else tree
+            code = self.env.compile(parsed, name=source.path, filename=source.path)
         except TemplateSyntaxError as exc:
             problem = _syntax_problem(exc, source)
             raise TemplateError(

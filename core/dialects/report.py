@@ -148,7 +148,26 @@ def build_report(
                 )  # fmt: skip
     errors = any(p.severity == "error" for p in problems)
     if variable_sets and source.dialect != BRACE and not errors:
-        problems.extend(_render_sets(templates, source, variable_sets))
+        rendered = any(a.needs_render for _s, a in walk.analyses.values())
+        if rendered:
+            problems.extend(_render_sets(templates, source, variable_sets))
+        else:  # no control flow: what a strict render would say, without rendering
+            for set_name, values in variable_sets.items():
+                for use in variables:
+                    if not use.top_level:
+                        continue
+                    if lookup({**defaults, **values}, use.path):
+                        continue
+                    problems.append(
+                        Diagnostic(
+                            "warning",
+                            MISSING,
+                            f"undefined variable {use.path} (set {set_name!r})",
+                            use.line,
+                            use.column,
+                            use.file or source.path,
+                        )
+                    )
     problems.sort(key=lambda p: (p.path != source.path, p.path, p.line or 0, p.column or 0))
     return ComponentReport(source, walk, variables, tuple(dict.fromkeys(problems)))
 

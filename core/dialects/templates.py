@@ -126,7 +126,7 @@ class Templates:
         analysis = self.analyze(source)
         program: Any
         if source.dialect == JINJA2:
-            program = self.jinja.compile(source)
+            program = self.jinja.compile(source, analysis.tree)
         elif source.dialect == MUSTACHE:
             program = self.mustache.compile(source)
         else:
