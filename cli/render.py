@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
 from promptcache import CachedComponentLoader, ComponentCache, ComponentError, diagnose
-from promptcache.dialects import MissingVariableError, SourceFile, count_tokens
+from promptcache.dialects import MissingVariableError, SourceFile, count_tokens, nested_context
 from promptcache.errors import ComponentOutsideBaseError
 from promptcache.template import placeholders
 from promptcache.varsets import VARS_FILE, read_variable_sets
@@ -198,21 +197,6 @@ def _print(
     write(out, content)
 
 
-def _nested(values: dict[str, str]) -> dict[str, Any]:
-    """``{"user.name": "Ada"}`` → ``{"user": {"name": "Ada"}}`` (plain names unchanged)."""
-    context: dict[str, Any] = {}
-    for name, value in values.items():
-        *parents, last = name.split(".")
-        target = context
-        for part in parents:
-            child = target.get(part)
-            if not isinstance(child, dict):
-                child = target[part] = {}
-            target = child
-        target[last] = value
-    return context
-
-
 def _run_dialect(
     args: argparse.Namespace,
     out: Console,
@@ -224,7 +208,7 @@ def _run_dialect(
     typed: dict[str, str],
 ) -> int:
     """``render`` of a Jinja2, Mustache or frontmatter component."""
-    context = _nested(values)
+    context = nested_context(values)
     report = loader.inspect(relative, context, given=typed)
     where = args.path
     for problem in report.problems:

@@ -143,6 +143,7 @@ class CachedComponentLoader:
         self._compiled: dict[str, Compiled] = {}
         self._sources: dict[str, tuple[int, SourceFile]] = {}
         self._sources_lock = threading.Lock()
+        self._scanned = False
         if watch not in ("auto", "inotify", "stat"):
             raise ValueError(f"watch must be 'auto', 'inotify' or 'stat', not {watch!r}")
         if watch != "stat":
@@ -447,9 +448,13 @@ class CachedComponentLoader:
     def included_by(self, component_path: str) -> tuple[str, ...]:
         """Components of the folder that include ``component_path`` (directly), sorted.
 
-        Reads every component that may include others once per version (the browser
-        asks from a worker thread).
+        The first call reads the whole folder once (the browser asks from a worker
+        thread); later calls use the include graph, which every load and inspection keeps
+        up to date for the files it reads.
         """
+        if self._scanned:
+            return self.graph.included_by(component_path)
+        self._scanned = True
         for path in self.component_paths():
             try:
                 source = self.source(path)

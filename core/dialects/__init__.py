@@ -19,6 +19,7 @@ from .base import (
     TemplateError,
     VariableUse,
     chain_text,
+    nested_context,
 )
 from .frontmatter import DeclaredInput, Frontmatter
 from .graph import IncludeGraph
@@ -53,6 +54,7 @@ __all__ = [
     "chain_text",
     "count_tokens",
     "make_source",
+    "nested_context",
     "read_folder_default",
     "tokenizer_available",
 ]

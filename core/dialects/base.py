@@ -193,3 +193,18 @@ class Rendered:
 
     text: str
     includes: tuple[str, ...] = field(default=())
+
+
+def nested_context(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"user.name": "Ada"}`` → ``{"user": {"name": "Ada"}}``; plain names unchanged."""
+    context: dict[str, Any] = {}
+    for name, value in values.items():
+        *parents, last = str(name).split(".")
+        target = context
+        for part in parents:
+            child = target.get(part)
+            if not isinstance(child, dict):
+                child = target[part] = {}
+            target = child
+        target[last] = value
+    return context

@@ -152,11 +152,11 @@ def build_report(
         if rendered:
             problems.extend(_render_sets(templates, source, variable_sets))
         else:  # no control flow: what a strict render would say, without rendering
-            for set_name, values in variable_sets.items():
+            for set_name, set_values in variable_sets.items():
                 for use in variables:
                     if not use.top_level:
                         continue
-                    if lookup({**defaults, **values}, use.path):
+                    if lookup({**defaults, **set_values}, use.path):
                         continue
                     problems.append(
                         Diagnostic(
