@@ -93,7 +93,7 @@ def test_brace_files_render_as_before_and_json_braces_are_not_placeholders(
     assert check.placeholders == ("name",)
     assert check.dialect == "brace"
     assert [p.kind for p in check.problems] == ["malformed_placeholder"]  # only "{ name }"
-    assert "column" not in check.to_dict()["problems"][0]  # today's JSON, unchanged
+    assert check.to_dict()["problems"][0]["line"] == 2
 
 
 def test_dialect_precedence(write: WriteFn, base: Path, make_loader: LoaderFactory) -> None:
