@@ -116,7 +116,7 @@ def _component_lines(check: ComponentCheck) -> list[Text]:
         line.append(
             f"{problem.severity}:", style="red" if problem.severity == "error" else "yellow"
         )
-        if problem.line is not None and problem.column is not None:
+        if problem.line is not None and problem.column is not None and check.dialect != "brace":
             line.append(f" line {problem.line}, column {problem.column}:", style="dim")
         elif problem.line is not None:
             line.append(f" line {problem.line}:", style="dim")

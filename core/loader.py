@@ -155,7 +155,7 @@ class CachedComponentLoader:
         """``template_format`` of the folder's ``.promptcache.toml`` (None: ``{name}``)."""
         self.graph = IncludeGraph()
         """Which component includes which, as far as loads and inspections have seen."""
-        self._templates = Templates(self)
+        self._dialects = Templates(self)
         self._compiled: dict[str, Compiled] = {}
         self._sources: dict[str, tuple[int, SourceFile]] = {}
         self._sources_lock = threading.Lock()
@@ -339,11 +339,11 @@ class CachedComponentLoader:
             source = make_source(component_path, text, self.folder_default)
             if source.plain:
                 return render(text, context_vars), {}
-            compiled = self._templates.compile(source)
+            compiled = self._dialects.compile(source)
             self._compiled[component_path] = compiled
         dep_generations: dict[str, int] = {}
         if compiled.analysis.includes:
-            walk = self._templates.walk(compiled.source, compiled.analysis)
+            walk = self._dialects.walk(compiled.source, compiled.analysis)
             for includer, targets in walk.edges.items():
                 self.graph.set_includes(includer, targets)
             with self._sources_lock:
@@ -359,7 +359,7 @@ class CachedComponentLoader:
                 raise error
         elif self.graph.includes(component_path):
             self.graph.set_includes(component_path, ())
-        return self._templates.render(compiled, context_vars), dep_generations
+        return self._dialects.render(compiled, context_vars), dep_generations
 
     # ------------------------------------------------- includes (the IncludeResolver)
 
@@ -444,7 +444,7 @@ class CachedComponentLoader:
         """
         source = self.source(component_path)
         report = build_report(
-            self._templates,
+            self._dialects,
             source,
             context=context,
             variable_sets=variable_sets,
@@ -457,9 +457,7 @@ class CachedComponentLoader:
     def preview(self, component_path: str, context: Mapping[str, Any] | None = None) -> str:
         """A lenient render for display only (never cached): undefined values stay
         visible in Jinja2 (``{{ name }}``) and render empty in Mustache."""
-        return self._templates.preview(
-            self._templates.compile(self.source(component_path)), context
-        )
+        return self._dialects.preview(self._dialects.compile(self.source(component_path)), context)
 
     def included_by(self, component_path: str) -> tuple[str, ...]:
         """Components of the folder that include ``component_path`` (directly), sorted.
@@ -478,9 +476,9 @@ class CachedComponentLoader:
                 continue
             if source.plain:
                 continue
-            analysis = self._templates.analyze(source)
+            analysis = self._dialects.analyze(source)
             targets = [
-                self._templates.resolve(name, path, source.dialect) or name
+                self._dialects.resolve(name, path, source.dialect) or name
                 for name, _line, _col in analysis.includes
             ]
             self.graph.set_includes(path, targets)

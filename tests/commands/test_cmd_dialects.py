@@ -86,9 +86,11 @@ def test_check_reports_dialects_with_columns(cli: Cli, dialects: Path) -> None:
     assert by_path["note.mustache"]["includes"] == ["footer.mustache"]
     [problem] = by_path["evil.j2"]["problems"][:1]
     assert (problem["kind"], problem["line"], problem["column"]) == ("sandbox", 1, 7)
-    text = cli("check", dialects)
-    assert "greet.j2  [jinja2]  {{ user.name }} {{ team }}  includes partials/sig.j2" in text.out
-    assert "line 1, column 7:" in text.out
+    grouped = cli("check", dialects, "--format", "grouped")
+    assert "greet.j2  [jinja2]  {{ user.name }} {{ team }}  includes partials/sig.j2" in grouped.out
+    assert "line 1, column 7:" in grouped.out
+    lines = cli("check", dialects)
+    assert f"{dialects / 'evil.j2'}:1:7: error: attribute '__class__'" in lines.out
 
 
 def test_check_renders_strictly_per_variable_set(cli: Cli, dialects: Path) -> None:
