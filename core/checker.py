@@ -296,7 +296,7 @@ class _FolderFiles:
             return False
         return True
 
-    def current(self, path: str) -> Callable[[], bool]:
+    def current(self, source: SourceFile) -> Callable[[], bool]:
         return _always
 
 

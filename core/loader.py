@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,33 @@ class CachedComponentLoader:
         timer: Measures load durations (``time.perf_counter``); injectable for tests.
     """
 
+    folder_default: str | None = None
+    """``template_format`` of the folder's ``.promptcache.toml`` (None: ``{name}``)."""
+    _scanned = False
+
+    # Created in __init__; lazily for subclasses that build their own state (the fleet's
+    # store-backed loader), so that inspections work there too.
+    @cached_property
+    def graph(self) -> IncludeGraph:
+        """Which component includes which, as far as loads and inspections have seen."""
+        return IncludeGraph()
+
+    @cached_property
+    def _dialects(self) -> Templates:
+        return Templates(self)
+
+    @cached_property
+    def _compiled(self) -> dict[str, Compiled]:
+        return {}
+
+    @cached_property
+    def _sources(self) -> dict[str, tuple[int, SourceFile]]:
+        return {}
+
+    @cached_property
+    def _sources_lock(self) -> threading.Lock:
+        return threading.Lock()
+
     def __new__(cls, base_path: str | os.PathLike[str], *_args: Any, **_kwargs: Any) -> Any:
         # The seam for the shared store: a redis:// or rediss:// URL in place of the folder
         # builds the store-backed subclass (promptcache.fleet), which needs the redis extra.
@@ -154,12 +182,10 @@ class CachedComponentLoader:
         self.folder_default = read_folder_default(self.base_path)
         """``template_format`` of the folder's ``.promptcache.toml`` (None: ``{name}``)."""
         self.graph = IncludeGraph()
-        """Which component includes which, as far as loads and inspections have seen."""
         self._dialects = Templates(self)
-        self._compiled: dict[str, Compiled] = {}
-        self._sources: dict[str, tuple[int, SourceFile]] = {}
+        self._compiled = {}
+        self._sources = {}
         self._sources_lock = threading.Lock()
-        self._scanned = False
         if watch not in ("auto", "inotify", "stat"):
             raise ValueError(f"watch must be 'auto', 'inotify' or 'stat', not {watch!r}")
         if watch != "stat":
@@ -346,14 +372,9 @@ class CachedComponentLoader:
             walk = self._dialects.walk(compiled.source, compiled.analysis)
             for includer, targets in walk.edges.items():
                 self.graph.set_includes(includer, targets)
-            with self._sources_lock:
-                for dep, (dep_source, _analysis) in walk.analyses.items():
-                    if dep == component_path:
-                        continue
-                    stored = self._sources.get(dep)
-                    # Another thread re-read it meanwhile: never cache this render.
-                    gen = stored[0] if stored and stored[1] is dep_source else -1
-                    dep_generations[dep] = gen
+            for dep, (dep_source, _analysis) in walk.analyses.items():
+                if dep != component_path:
+                    dep_generations[dep] = dep_source.version
             error = walk.first_error()
             if error is not None:
                 raise error
@@ -369,17 +390,19 @@ class CachedComponentLoader:
         Includes and inspections read here, through ``read_template``'s confined read; the
         file is watched before it is read, so a later change invalidates its dependents.
         """
+        watched = hasattr(self, "_base_str")  # a folder (not the fleet's store)
         if self._poll is not None:
             if self._events_waiting() or self._fresh_lock.locked():
                 self._sync_changes()
-        else:
+        elif watched:
             self._check_stat((path,))
         gen = self._generation.get(path, 0)
         with self._sources_lock:
             stored = self._sources.get(path)
         if stored is not None and stored[0] == gen:
             return stored[1]
-        self._watch(path)
+        if watched:
+            self._watch(path)
         source = make_source(path, self.read_template(path), self.folder_default)
         with self._sources_lock:
             self._sources[path] = (gen, source)
@@ -401,12 +424,9 @@ class CachedComponentLoader:
             return False
         return True
 
-    def current(self, path: str) -> Callable[[], bool]:
-        """A test that the source last read for ``path`` is still the file's version."""
-        with self._sources_lock:
-            stored = self._sources.get(path)
-        gen = stored[0] if stored is not None else -1
-        generations = self._generation
+    def current(self, source: SourceFile) -> Callable[[], bool]:
+        """A test that ``source`` (from ``source()``) is still the file's version."""
+        path, gen, generations = source.path, source.version, self._generation
         return lambda: generations.get(path, 0) == gen
 
     def _watch(self, path: str) -> None:

@@ -44,6 +44,8 @@ class SourceFile:
     frontmatter: Frontmatter | None = None
     problems: tuple[Diagnostic, ...] = ()
     """Frontmatter and dialect problems (errors stop a render)."""
+    version: int = 0
+    """The reader's version of the file when it was read (the loader's generation)."""
 
     @property
     def plain(self) -> bool:
@@ -142,8 +144,8 @@ class IncludeResolver(Protocol):
         """True when ``path`` names a readable file inside the folder."""
         ...
 
-    def current(self, path: str) -> Callable[[], bool]:
-        """A cheap test that the source last returned for ``path`` is still current."""
+    def current(self, source: SourceFile) -> Callable[[], bool]:
+        """A cheap test that ``source`` (as returned by ``source``) is still current."""
         ...
 
 

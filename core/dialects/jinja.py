@@ -81,7 +81,7 @@ class _FolderLoader(BaseLoader):
             raise TemplateNotFound(template, str(exc)) from None
         # Keep the file's line numbers: frontmatter lines become empty comment-free lines
         # only in what Jinja compiles, never in what it outputs.
-        return source.body, template, self.resolver.current(template)
+        return source.body, template, self.resolver.current(source)
 
 
 def _syntax_problem(exc: TemplateSyntaxError, source: SourceFile) -> Diagnostic:
