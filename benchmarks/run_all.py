@@ -16,6 +16,7 @@ BENCHMARKS = (
     "loader_hit",
     "memory_accounting",
     "check_speed",
+    "dialects_speed",
     "tui_live",
     "live_reload",
     "server_overhead",

@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Callable
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*\Z")
 
 
 def whole_number(text: str) -> int:
@@ -48,7 +48,7 @@ non_negative_float = _finite_number(allow_zero=True)
 
 
 def assignment(text: str) -> tuple[str, str]:
-    """argparse type: ``NAME=VALUE`` with NAME an identifier."""
+    """argparse type: ``NAME=VALUE`` with NAME an identifier (or a path: ``user.name``)."""
     name, equals, value = text.partition("=")
     if not equals:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")

@@ -41,6 +41,13 @@ Errors: unreadable, not UTF-8, too large (over 1 MiB), malformed placeholders ({
 Warnings: empty component; a placeholder defined in no variable set (only when DIR has a
 {VARS_FILE}).
 
+Jinja2 and Mustache/Handlebars files (by extension, frontmatter template_format, or the
+folder's .promptcache.toml) are checked in their dialect, through their includes, with
+line and column. Errors: syntax errors, bad frontmatter or template_format, missing
+includes and include cycles (naming the chain), attributes the sandbox refuses.
+Warnings: declared inputs never used, used variables not declared; with a {VARS_FILE},
+a strict render per variable set names each undefined variable (user.name).
+
 Exit status: 0 clean; 1 on any error (with --strict, on any warning too); 2 bad input.
 """
 
@@ -81,6 +88,9 @@ def add_parser(commands: Subparsers) -> None:
     check.set_defaults(run=run)
 
 
+_SHAPES = {"jinja2": "{{{{ {} }}}}", "mustache": "{{{{{}}}}}"}
+
+
 def _component_lines(check: ComponentCheck) -> list[Text]:
     if check.errors:
         status, style = "ERROR", "bold red"
@@ -92,16 +102,23 @@ def _component_lines(check: ComponentCheck) -> list[Text]:
     head.append(status, style=style)
     head.append("  ")
     head.append(check.path, style="bold" if check.problems else "")
+    if check.dialect != "brace":
+        head.append(f"  [{check.dialect}]", style="dim")
     if check.placeholders:
         head.append("  ")
-        head.append(" ".join("{" + name + "}" for name in check.placeholders), style="cyan")
+        shape = _SHAPES.get(check.dialect, "{{{}}}")
+        head.append(" ".join(shape.format(name) for name in check.placeholders), style="cyan")
+    if check.includes:
+        head.append("  includes " + ", ".join(check.includes), style="dim")
     lines = [head]
     for problem in check.problems:
         line = Text("       ")
         line.append(
             f"{problem.severity}:", style="red" if problem.severity == "error" else "yellow"
         )
-        if problem.line is not None:
+        if problem.line is not None and problem.column is not None and check.dialect != "brace":
+            line.append(f" line {problem.line}, column {problem.column}:", style="dim")
+        elif problem.line is not None:
             line.append(f" line {problem.line}:", style="dim")
         line.append(f" {problem.message}")
         line.append(f" [{problem.kind}]", style="dim")

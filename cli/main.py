@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from promptcache import PromptCacheError
-from promptcache.tui import SAMPLE_LIBRARY
+from promptcache.tui import DIALECT_LIBRARY, SAMPLE_LIBRARY
 from promptcache.workloads import WORKLOADS
 
 from .args import positive_float, positive_int, theme_name
@@ -25,6 +25,7 @@ Watch a prompt-component cache live and debug component templates.
   promptcache              the bundled sample components
   promptcache PATH         your own component folder
   promptcache demo [PATH]  with synthetic traffic already running
+  promptcache --dialects   the bundled Jinja2, Mustache/Handlebars and Prompty samples
 
 Commands for scripts and CI (promptcache COMMAND --help for their options):
 
@@ -56,6 +57,11 @@ def build_parser(prog: str = "promptcache") -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="component folder (default: the bundled sample library)",
+    )
+    parser.add_argument(
+        "--dialects",
+        action="store_true",
+        help="open the bundled Jinja2, Mustache/Handlebars and Prompty samples instead",
     )
     parser.add_argument(
         "--max-size",
@@ -149,7 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list = args_list[1:]
     parser = build_parser("promptcache demo" if demo else "promptcache")
     args = parser.parse_args(args_list)
+    if args.dialects and args.path is not None:
+        parser.error("give a component folder or --dialects, not both")
     folder = args.path if args.path is not None else SAMPLE_LIBRARY
+    if args.dialects:
+        folder = DIALECT_LIBRARY
     if not folder.exists():
         parser.error(f"component folder {str(folder)!r} does not exist")
     if not folder.is_dir():
@@ -168,7 +178,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo=demo,
             traffic=TrafficSettings(workload=args.workload, rate=args.rate, skew=args.skew),
             export_dir=args.export_dir,
-            folder_label="bundled sample components" if args.path is None else None,
+            folder_label=(
+                None
+                if args.path is not None
+                else "bundled dialect samples"
+                if args.dialects
+                else "bundled sample components"
+            ),
         )
     except PromptCacheError as exc:
         parser.error(str(exc))

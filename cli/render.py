@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from promptcache import CachedComponentLoader, ComponentCache, ComponentError, diagnose
+from promptcache.dialects import MissingVariableError, SourceFile, count_tokens, nested_context
 from promptcache.errors import ComponentOutsideBaseError
 from promptcache.template import placeholders
 from promptcache.varsets import VARS_FILE, read_variable_sets
@@ -21,6 +22,11 @@ RENDER_HELP = f"""\
 Render one component through the cache and print it on stdout; missing variables,
 malformed placeholders and unused -v values are reported on stderr.
 
+Dialects: {{name}} (brace), Jinja2 (.j2 .jinja .jinja2 .prompty, sandboxed) and
+Mustache/Handlebars (.mustache .hbs), or as the file's frontmatter (template_format) or
+the folder's .promptcache.toml says. Frontmatter defaults fill undeclared values;
+-v user.name=Ada gives Jinja2 and Mustache templates nested values.
+
 The component folder (the loader never reads outside it) is --dir DIR when given;
 otherwise the nearest folder above PATH that holds {VARS_FILE}; otherwise
 PATH's own folder. With --dir, a relative PATH that does not exist from the current folder
@@ -31,7 +37,8 @@ when it exists; --set NAME, default the set named "default" if there is one), th
 -v NAME=VALUE on top.
 
 Exit status: 0 rendered; 1 with --strict when a placeholder is left unfilled (nothing is
-printed on stdout then); 2 bad input or a component that cannot be loaded.
+printed on stdout then); 2 bad input or a component that cannot be loaded (a syntax
+error, a missing include or an include cycle, a template the sandbox refuses).
 """
 
 
@@ -57,6 +64,11 @@ def add_parser(commands: Subparsers) -> None:
     render.add_argument("--vars", type=Path, metavar="FILE", help="the variable-set file")
     render.add_argument("--set", dest="set_name", metavar="NAME", help="the variable set to use")
     render.add_argument("--dir", type=Path, metavar="DIR", help="the component folder (see above)")
+    render.add_argument(
+        "--stats",
+        action="store_true",
+        help="also print the dialect, includes and token count of the output on stderr",
+    )
     render.add_argument(
         "--strict",
         action="store_true",
@@ -121,7 +133,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise UsageError(str(exc)) from None
     try:
         try:
-            template = loader.read_template(relative)
+            source = loader.source(relative)
+            if not source.plain:
+                return _run_dialect(args, out, err, loader, relative, source, values, typed)
+            template = source.text
             names = placeholders(template)
             context = {name: values[name] for name in names if name in values}
             content = loader.load_component(relative, context)
@@ -159,7 +174,72 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             diagnostic(err, "render", "warning", f"{args.path}: -v {name} is not a placeholder")
     if args.strict and problems:
         return 1
+    _print(args, out, err, content, "brace", ())
+    return 0
+
+
+def _print(
+    args: argparse.Namespace,
+    out: Console,
+    err: Console,
+    content: str,
+    dialect: str,
+    includes: tuple[str, ...],
+) -> None:
+    if args.stats:
+        tokens = count_tokens(content)
+        stats = f"{args.path}: {tokens.label()}, {len(content):,} characters, {dialect}"
+        if includes:
+            stats += ", includes " + ", ".join(includes)
+        diagnostic(err, "render", "stats", stats)
     if out.is_terminal and content and not content.endswith("\n"):
         content += "\n"
     write(out, content)
+
+
+def _run_dialect(
+    args: argparse.Namespace,
+    out: Console,
+    err: Console,
+    loader: CachedComponentLoader,
+    relative: str,
+    source: SourceFile,
+    values: dict[str, str],
+    typed: dict[str, str],
+) -> int:
+    """``render`` of a Jinja2, Mustache or frontmatter component."""
+    context = nested_context(values)
+    report = loader.inspect(relative, context, given=typed)
+    where = args.path
+    for problem in report.problems:
+        if problem.severity == "error":
+            at = problem.path if problem.path != relative else where
+            if problem.line is not None:
+                at += f":{problem.line}:{problem.column or 1}"
+            raise UsageError(f"{at}: {problem.message}")
+    severity = "error" if args.strict else "warning"
+    missing = False
+    for problem in report.problems:
+        at = problem.path if problem.path != relative else where
+        if problem.line is not None:
+            at += f":{problem.line}:{problem.column or 1}"
+        if problem.kind == "missing_variable":
+            missing = True
+            diagnostic(err, "render", severity, f"{at}: {problem.message}")
+        else:
+            diagnostic(err, "render", "warning", f"{at}: {problem.message}")
+    try:
+        content = loader.load_component(relative, context)
+    except MissingVariableError as exc:
+        if not missing:
+            diagnostic(err, "render", severity, str(exc))
+        if args.strict:
+            return 1
+        content = loader.preview(relative, context)
+    except ComponentError as exc:
+        raise UsageError(str(exc)) from None
+    else:
+        if missing and args.strict:
+            return 1
+    _print(args, out, err, content, source.dialect, report.includes)
     return 0

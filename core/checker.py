@@ -19,12 +19,23 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from .cache import MIB
+from .dialects import (
+    BRACE,
+    Diagnostic,
+    ProjectConfigError,
+    SourceFile,
+    Templates,
+    make_source,
+    read_folder_default,
+)
+from .dialects.report import build_report
+from .dialects.sources import PROJECT_FILE
 from .errors import ComponentError, ComponentNotFoundError
 from .paths import resolve_inside
 from .template import PLACEHOLDER, find_malformed
@@ -40,6 +51,7 @@ OUTSIDE = "outside_folder"
 BAD_VARS_FILE = "bad_vars_file"
 EMPTY = "empty"
 UNDEFINED = "undefined_variable"
+BAD_PROJECT_FILE = "bad_project_file"
 
 COMPONENT_PATTERNS: tuple[str, ...] = (
     "*.md",
@@ -87,6 +99,8 @@ class ComponentCheck:
     path: str
     placeholders: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    dialect: str = BRACE
+    includes: tuple[str, ...] = ()
 
     @property
     def errors(self) -> int:
@@ -100,11 +114,15 @@ class ComponentCheck:
 
     def to_dict(self) -> dict[str, Any]:
         """The component as JSON-ready data."""
-        return {
+        data: dict[str, Any] = {
             "path": self.path,
             "placeholders": list(self.placeholders),
             "problems": [p.to_dict() for p in self.problems],
         }
+        if self.dialect != BRACE:  # today's files keep today's JSON
+            data["dialect"] = self.dialect
+            data["includes"] = list(self.includes)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +170,18 @@ def _position(text: str, offset: int) -> tuple[int, int]:
 
 
 def check_text(
-    path: str, data: bytes, defined: Collection[str] | None = None, *, max_bytes: int = MIB
+    path: str,
+    data: bytes,
+    defined: Collection[str] | None = None,
+    *,
+    max_bytes: int = MIB,
+    folder: _FolderFiles | None = None,
 ) -> ComponentCheck:
     """Check one component's bytes. ``defined``: names the variable sets define (None: skip).
 
     ``data`` may hold up to ``max_bytes + 1`` bytes; more than ``max_bytes`` is too large.
+    With ``folder`` (the folder being checked), Jinja2, Mustache and frontmatter files are
+    checked in their dialect, through their includes.
     """
     if len(data) > max_bytes:
         return ComponentCheck(
@@ -186,6 +211,10 @@ def check_text(
                 ),
             ),
         )
+    if folder is not None:
+        source = folder.remember(path, text)
+        if not source.plain:
+            return _check_dialect(source, folder)
     if "{" not in text:  # the common fast path: nothing to parse
         if text.strip():
             return ComponentCheck(path)
@@ -214,6 +243,84 @@ def check_text(
     return ComponentCheck(path, names, tuple(problems))
 
 
+class _FolderFiles:
+    """The checker's include resolver: files of the folder, confined like loads."""
+
+    def __init__(
+        self,
+        base: Path,
+        folder_default: str | None,
+        variable_sets: Mapping[str, Mapping[str, Any]] | None,
+        max_bytes: int,
+    ) -> None:
+        self.base = base
+        self.folder_default = folder_default
+        self.variable_sets = variable_sets
+        self.max_bytes = max_bytes
+        self.templates = Templates(self)
+        self._sources: dict[str, SourceFile | ComponentError] = {}
+
+    def remember(self, path: str, text: str) -> SourceFile:
+        source = make_source(path, text, self.folder_default)
+        self._sources[path] = source
+        return source
+
+    def source(self, path: str) -> SourceFile:
+        found = self._sources.get(path)
+        if found is None:
+            found = self._read(path)
+            self._sources[path] = found
+        if isinstance(found, ComponentError):
+            raise found
+        return found
+
+    def _read(self, path: str) -> SourceFile | ComponentError:
+        try:
+            full = resolve_inside(self.base, path)
+            data = _read_bytes(str(full), self.max_bytes + 1)
+        except ComponentError as exc:
+            return exc
+        except OSError as exc:
+            return ComponentError(f"{path}: cannot read ({exc.strerror})", path)
+        if len(data) > self.max_bytes:
+            return ComponentError(f"{path}: over the {self.max_bytes:,}-byte limit", path)
+        try:
+            return make_source(path, data.decode("utf-8"), self.folder_default)
+        except UnicodeDecodeError:
+            return ComponentError(f"{path}: not UTF-8 text", path)
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.source(path)
+        except ComponentError:
+            return False
+        return True
+
+    def current(self, source: SourceFile) -> Callable[[], bool]:
+        return _always
+
+
+def _always() -> bool:
+    return True
+
+
+def _problem(diag: Diagnostic, path: str) -> Problem:
+    where = diag.path if diag.line is None else f"{diag.path}:{diag.line}"
+    message = diag.message if diag.path in ("", path) else f"{where}: {diag.message}"
+    line, column = (diag.line, diag.column) if diag.path in ("", path) else (None, None)
+    return Problem(diag.severity, diag.kind, message, line, column)
+
+
+def _check_dialect(source: SourceFile, folder: _FolderFiles) -> ComponentCheck:
+    report = build_report(folder.templates, source, variable_sets=folder.variable_sets)
+    problems = [_problem(d, source.path) for d in report.problems]
+    if not source.body.strip() and not problems:
+        problems.append(Problem("warning", EMPTY, "empty component"))
+    return ComponentCheck(
+        source.path, report.paths, tuple(problems), source.dialect, report.includes
+    )
+
+
 def _read_bytes(full: str, limit: int) -> bytes:
     """Up to ``limit`` bytes of the file, read through one descriptor."""
     fd = os.open(full, os.O_RDONLY | getattr(os, "O_BINARY", 0))
@@ -236,6 +343,7 @@ def _check_file(
     symlink: bool,
     defined: Collection[str] | None,
     max_bytes: int,
+    folder: _FolderFiles | None = None,
 ) -> ComponentCheck:
     if symlink:
         try:
@@ -248,7 +356,7 @@ def _check_file(
     except OSError as exc:
         why = exc.strerror or exc.__class__.__name__
         return ComponentCheck(rel, problems=(Problem("error", UNREADABLE, f"cannot read ({why})"),))
-    return check_text(rel, data, defined, max_bytes=max_bytes)
+    return check_text(rel, data, defined, max_bytes=max_bytes, folder=folder)
 
 
 # ---------------------------------------------------------------------- the folder
@@ -337,6 +445,15 @@ def check_folder(
     extra: list[ComponentCheck] = []
     vars_file: str | None = None
     defined: frozenset[str] | None = None
+    sets: Mapping[str, Mapping[str, Any]] | None = variable_sets
+    try:
+        folder_default = read_folder_default(resolved)
+    except ProjectConfigError as exc:
+        folder_default = None
+        reason = str(exc).removeprefix(f"{resolved / PROJECT_FILE}: ")
+        extra.append(
+            ComponentCheck(PROJECT_FILE, problems=(Problem("error", BAD_PROJECT_FILE, reason),))
+        )
     if variable_sets is not None:
         defined = frozenset(name for values in variable_sets.values() for name in values)
     else:
@@ -349,10 +466,11 @@ def check_folder(
                 extra.append(_vars_file_problem(vars_path, exc))
             else:
                 defined = frozenset(name for values in sets.values() for name in values)
+    folder_files = _FolderFiles(resolved, folder_default, sets, max_component_bytes)
     files, broken = _walk(str(resolved))
     files = [entry for entry in files if matches(entry[0], patterns)]
     checks = [
-        _check_file(resolved, rel, full, symlink, defined, max_component_bytes)
+        _check_file(resolved, rel, full, symlink, defined, max_component_bytes, folder_files)
         for rel, full, symlink in files
     ]
     if broken or extra:

@@ -9,10 +9,20 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .cache import MIB, ComponentCache
+from .dialects import (
+    Compiled,
+    IncludeGraph,
+    SourceFile,
+    Templates,
+    make_source,
+    read_folder_default,
+)
+from .dialects.report import ComponentReport, build_report
 from .errors import (
     ComponentError,
     ComponentNotAFileError,
@@ -97,6 +107,33 @@ class CachedComponentLoader:
         timer: Measures load durations (``time.perf_counter``); injectable for tests.
     """
 
+    folder_default: str | None = None
+    """``template_format`` of the folder's ``.promptcache.toml`` (None: ``{name}``)."""
+    _scanned = False
+
+    # Created in __init__; lazily for subclasses that build their own state (the fleet's
+    # store-backed loader), so that inspections work there too.
+    @cached_property
+    def graph(self) -> IncludeGraph:
+        """Which component includes which, as far as loads and inspections have seen."""
+        return IncludeGraph()
+
+    @cached_property
+    def _dialects(self) -> Templates:
+        return Templates(self)
+
+    @cached_property
+    def _compiled(self) -> dict[str, Compiled]:
+        return {}
+
+    @cached_property
+    def _sources(self) -> dict[str, tuple[int, SourceFile]]:
+        return {}
+
+    @cached_property
+    def _sources_lock(self) -> threading.Lock:
+        return threading.Lock()
+
     def __new__(cls, base_path: str | os.PathLike[str], *_args: Any, **_kwargs: Any) -> Any:
         # The seam for the shared store: a redis:// or rediss:// URL in place of the folder
         # builds the store-backed subclass (promptcache.fleet), which needs the redis extra.
@@ -142,6 +179,13 @@ class CachedComponentLoader:
         self._inotify: InotifyTracker | None = None
         self._poll: Callable[[int], list[tuple[int, int]]] | None = None
         self._stat = StatTracker()
+        self.folder_default = read_folder_default(self.base_path)
+        """``template_format`` of the folder's ``.promptcache.toml`` (None: ``{name}``)."""
+        self.graph = IncludeGraph()
+        self._dialects = Templates(self)
+        self._compiled = {}
+        self._sources = {}
+        self._sources_lock = threading.Lock()
         if watch not in ("auto", "inotify", "stat"):
             raise ValueError(f"watch must be 'auto', 'inotify' or 'stat', not {watch!r}")
         if watch != "stat":
@@ -179,8 +223,13 @@ class CachedComponentLoader:
             # now) but not yet invalidated their entries: wait for it rather than hit.
             if pending or self._fresh_lock.locked():
                 self._sync_changes()
-        elif self._stat.changed(component_path):
-            self._invalidate({component_path})
+        else:
+            if self._stat.changed(component_path):
+                self._invalidate({component_path})
+            if self.graph:
+                deps = self.graph.closure(component_path)
+                if deps:
+                    self._check_stat(deps)
         ctx = context_key(context_vars)
         entry = self.cache.get(component_path, ctx)
         usage = self.usage
@@ -270,7 +319,7 @@ class CachedComponentLoader:
                 if sig != self._stat.signature_now(full):
                     sig = None
             template = self._read(component_path, full)
-            content = render(template, context_vars)
+            content, dep_generations = self._render_text(component_path, template, context_vars)
         except ComponentError as exc:
             self.cache.record_load(component_path, self._timer() - started, str(exc))
             raise
@@ -288,7 +337,10 @@ class CachedComponentLoader:
         with self._fresh_lock:
             if self._events_waiting():
                 self._drain_locked()
-            fresh = self._generation.get(component_path, 0) == generation
+            gens = self._generation
+            fresh = gens.get(component_path, 0) == generation and all(
+                gens.get(dep, 0) == gen for dep, gen in dep_generations.items()
+            )
             if fresh:
                 try:
                     self.cache.put(component_path, content, metadata, ctx, origin=origin)
@@ -299,6 +351,158 @@ class CachedComponentLoader:
         self.cache.record_load(component_path, elapsed)
         self.load_times[component_path] = elapsed
         return content
+
+    def _render_text(
+        self, component_path: str, text: str, context_vars: Mapping[str, Any] | None
+    ) -> tuple[str, dict[str, int]]:
+        """Render a file's text in its dialect; also the generations of the includes used.
+
+        Today's ``{name}`` files (no frontmatter) take the old path exactly. Others are
+        compiled once per version of their text and rendered strictly.
+        """
+        compiled = self._compiled.get(component_path)
+        if compiled is None or compiled.source.text != text:
+            source = make_source(component_path, text, self.folder_default)
+            if source.plain:
+                return render(text, context_vars), {}
+            compiled = self._dialects.compile(source)
+            self._compiled[component_path] = compiled
+        dep_generations: dict[str, int] = {}
+        if compiled.analysis.includes:
+            walk = self._dialects.walk(compiled.source, compiled.analysis)
+            for includer, targets in walk.edges.items():
+                self.graph.set_includes(includer, targets)
+            for dep, (dep_source, _analysis) in walk.analyses.items():
+                if dep != component_path:
+                    dep_generations[dep] = dep_source.version
+            error = walk.first_error()
+            if error is not None:
+                raise error
+        elif self.graph.includes(component_path):
+            self.graph.set_includes(component_path, ())
+        return self._dialects.render(compiled, context_vars), dep_generations
+
+    # ------------------------------------------------- includes (the IncludeResolver)
+
+    def source(self, path: str) -> SourceFile:
+        """``path`` split into frontmatter and body, with its dialect; read once per version.
+
+        Includes and inspections read here, through ``read_template``'s confined read; the
+        file is watched before it is read, so a later change invalidates its dependents.
+        """
+        watched = hasattr(self, "_base_str")  # a folder (not the fleet's store)
+        if self._poll is not None:
+            if self._events_waiting() or self._fresh_lock.locked():
+                self._sync_changes()
+        elif watched:
+            self._check_stat((path,))
+        gen = self._generation.get(path, 0)
+        with self._sources_lock:
+            stored = self._sources.get(path)
+        if stored is not None and stored[0] == gen:
+            return stored[1]
+        if watched:
+            self._watch(path)
+        source = make_source(path, self.read_template(path), self.folder_default)
+        with self._sources_lock:
+            self._sources[path] = (gen, source)
+        return source
+
+    def _check_stat(self, paths: Iterable[str]) -> None:
+        # Under the lock, so that no load sees a change noticed (and forgotten) by another
+        # thread before that thread has invalidated what depends on it.
+        with self._fresh_lock:
+            changed = {path for path in paths if self._stat.changed(path)}
+            if changed:
+                self._invalidate(changed)
+
+    def exists(self, path: str) -> bool:
+        """True when ``path`` is a readable component file inside the folder."""
+        try:
+            self.source(path)
+        except ComponentError:
+            return False
+        return True
+
+    def current(self, source: SourceFile) -> Callable[[], bool]:
+        """A test that ``source`` (from ``source()``) is still the file's version."""
+        path, gen, generations = source.path, source.version, self._generation
+        return lambda: generations.get(path, 0) == gen
+
+    def _watch(self, path: str) -> None:
+        try:
+            full = str(resolve_inside(self.base_path, path))
+        except ComponentError:
+            return  # the read refuses it with the same message
+        named = os.path.join(self._base_str, path)
+        if self._inotify is not None:
+            try:
+                self._inotify.track(path, (full, os.path.normpath(named)), self._base_str)
+            except OSError as exc:
+                log.warning("%s; falling back to os.stat checks", exc)
+                self._stop_inotify()
+                self._invalidate(None)
+        if self._inotify is None:
+            sig = self._stat.signature_now(named)
+            if sig != self._stat.signature_now(full):
+                sig = None
+            self._stat.track(path, named, sig)
+
+    def inspect(
+        self,
+        component_path: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        variable_sets: Mapping[str, Mapping[str, Any]] | None = None,
+        given: Iterable[str] = (),
+    ) -> ComponentReport:
+        """Dialect, frontmatter, includes, variables and problems of a component.
+
+        With ``context``: missing variables and unused ``given`` names; with
+        ``variable_sets``: a strict render per set. Raises ``ComponentError`` when the
+        file itself cannot be read.
+        """
+        source = self.source(component_path)
+        report = build_report(
+            self._dialects,
+            source,
+            context=context,
+            variable_sets=variable_sets,
+            given=tuple(given),
+        )
+        for includer, targets in report.walk.edges.items():
+            self.graph.set_includes(includer, targets)
+        return report
+
+    def preview(self, component_path: str, context: Mapping[str, Any] | None = None) -> str:
+        """A lenient render for display only (never cached): undefined values stay
+        visible in Jinja2 (``{{ name }}``) and render empty in Mustache."""
+        return self._dialects.preview(self._dialects.compile(self.source(component_path)), context)
+
+    def included_by(self, component_path: str) -> tuple[str, ...]:
+        """Components of the folder that include ``component_path`` (directly), sorted.
+
+        The first call reads the whole folder once (the browser asks from a worker
+        thread); later calls use the include graph, which every load and inspection keeps
+        up to date for the files it reads.
+        """
+        if self._scanned:
+            return self.graph.included_by(component_path)
+        self._scanned = True
+        for path in self.component_paths():
+            try:
+                source = self.source(path)
+            except ComponentError:
+                continue
+            if source.plain:
+                continue
+            analysis = self._dialects.analyze(source)
+            targets = [
+                self._dialects.resolve(name, path, source.dialect) or name
+                for name, _line, _col in analysis.includes
+            ]
+            self.graph.set_includes(path, targets)
+        return self.graph.included_by(component_path)
 
     def _read(self, component_path: str, full: str) -> str:
         try:
@@ -368,7 +572,9 @@ class CachedComponentLoader:
 
     def _invalidate(self, paths: set[str] | None) -> None:
         """Drop every cached variant of ``paths`` (None: of every file) and bump generations."""
-        targets = self.cache.paths() | set(self._generation) if paths is None else paths
+        targets = self.cache.paths() | set(self._generation) if paths is None else set(paths)
+        if paths is not None and self.graph:
+            targets |= self.graph.dependents(targets)
         for path in targets:
             self._generation[path] = self._generation.get(path, 0) + 1
             self.cache.invalidate(path, reason="file changed")
@@ -385,7 +591,7 @@ class CachedComponentLoader:
             if self._events_waiting():
                 self._sync_changes()
         else:
-            for path in list(self.cache.paths()):
+            for path in list(self.cache.paths() | self.graph.known()):
                 if self._stat.changed(path):
                     self._invalidate({path})
 

@@ -188,7 +188,8 @@ class PromptCacheApp(InspectorApp):
         if VARS_FILE in changes.all:
             self._load_var_sets(announce=True)
         current = browser.current_path
-        if current is not None and current in modified | deleted | added:
+        touched = modified | deleted | added
+        if current is not None and current in touched | self.loader.graph.dependents(touched):
             browser.open(current, reload=True)
         self.refresh_now()
 

@@ -14,6 +14,14 @@ from promptcache import (
     diagnose,
     placeholders,
 )
+from promptcache.dialects import (
+    MissingVariableError,
+    TokenCount,
+    count_tokens,
+    nested_context,
+)
+from promptcache.dialects.report import MISSING, ComponentReport
+from promptcache.template import Malformed
 
 MAX_VALUE_CHARS = 10_000
 """Longest value the variable form accepts; longer pastes are refused with a message."""
@@ -31,6 +39,12 @@ class RenderResult:
     seconds: float = 0.0
     diagnostics: TemplateDiagnostics | None = None
     error: str | None = None
+    report: ComponentReport | None = None
+    """Dialect, frontmatter, includes and problems (None for today's ``{name}`` files)."""
+    tokens: TokenCount | None = None
+    """Tokens in the rendered output."""
+    included_by: tuple[str, ...] = ()
+    """Components of the folder that include this one."""
 
 
 def check_value(name: str, value: str) -> str | None:
@@ -62,23 +76,87 @@ def render_component(
     """
     defaults = defaults or {}
     try:
-        template = loader.read_template(path)
+        source = loader.source(path)
     except ComponentError as exc:
         with contextlib.suppress(ComponentError):
             loader.load(path, typed)
         return RenderResult(path, dict(typed), error=str(exc))
+    template = source.text
+    if not source.plain:
+        return _render_dialect(loader, path, typed, defaults)
     context = {
         name: typed[name] if name in typed else defaults[name]
         for name in placeholders(template)
         if name in typed or name in defaults
     }
+    included_by = loader.included_by(path) if loader.graph else ()
     try:
         result = loader.load(path, context)
     except ComponentError as exc:
-        return RenderResult(path, context, template, error=str(exc))
+        return RenderResult(path, context, template, error=str(exc), included_by=included_by)
     return RenderResult(
         path, context, template, result.content, result.hit, result.seconds,
-        diagnose(template, context),
+        diagnose(template, context), tokens=count_tokens(result.content),
+        included_by=included_by,
+    )  # fmt: skip
+
+
+def _render_dialect(
+    loader: CachedComponentLoader,
+    path: str,
+    typed: Mapping[str, str],
+    defaults: Mapping[str, str],
+) -> RenderResult:
+    """A Jinja2, Mustache or frontmatter component: the form holds its variable paths
+    (``user.name``), filled from what was typed, the variable set, then declared defaults."""
+    try:
+        report = loader.inspect(path)
+    except ComponentError as exc:
+        return RenderResult(path, dict(typed), error=str(exc))
+    declared = report.frontmatter.defaults if report.frontmatter else {}
+    names = tuple(v.path for v in report.variables if v.top_level)
+    context: dict[str, str] = {}
+    for name in names:
+        if name in typed:
+            context[name] = typed[name]
+        elif name in defaults:
+            context[name] = defaults[name]
+        elif name in declared and declared[name] is not None:
+            context[name] = str(declared[name])
+    values = nested_context(context)
+    report = loader.inspect(path, values)
+    included_by = loader.included_by(path)
+    missing = tuple(p.message.removeprefix("missing variable ") for p in report.problems
+                    if p.kind == MISSING)  # fmt: skip
+    malformed = tuple(
+        Malformed(p.line or 0, p.column or 0, p.path, p.message)
+        for p in report.problems
+        if p.severity == "error"
+    )
+    diagnostics = TemplateDiagnostics(names, missing, (), malformed)
+    if malformed:
+        many = len(malformed) > 1
+        stops = f"{len(malformed)} problem{'s stop' if many else ' stops'} the render:"
+        return RenderResult(
+            path, context, report.source.text, error=stops, diagnostics=diagnostics,
+            report=report, included_by=included_by,
+        )  # fmt: skip
+    hit, seconds = False, 0.0
+    try:
+        result = loader.load(path, values)
+        content, hit, seconds = result.content, result.hit, result.seconds
+    except MissingVariableError as exc:
+        content = loader.preview(path, values)
+        if not missing:
+            diagnostics = TemplateDiagnostics(names, (exc.variable or str(exc),), (), ())
+    except ComponentError as exc:
+        return RenderResult(
+            path, context, report.source.text, error=str(exc), diagnostics=diagnostics,
+            report=report, included_by=included_by,
+        )  # fmt: skip
+    return RenderResult(
+        path, context, report.source.text, content, hit, seconds, diagnostics,
+        report=report, tokens=count_tokens(content), included_by=included_by,
     )  # fmt: skip
 
 

@@ -16,10 +16,11 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, TabbedContent
 
-from promptcache.tui import SAMPLE_LIBRARY
+from promptcache.tui import DIALECT_LIBRARY, SAMPLE_LIBRARY
 from promptcache.tui.app import PromptCacheApp, build_app
 from promptcache.tui.folder_watcher import FolderChanges
 from promptcache.tui.traffic import TrafficSettings
+from promptcache.tui.widgets.variable_form import input_id
 
 START = 1_767_268_800.0  # 2026-01-01 12:00:00 UTC
 
@@ -37,7 +38,10 @@ class StepClock:
 
 
 def scene_app(
-    max_size: int = 40, max_memory_mb: float = 0.25, folder: Path = SAMPLE_LIBRARY
+    max_size: int = 40,
+    max_memory_mb: float = 0.25,
+    folder: Path = SAMPLE_LIBRARY,
+    folder_label: str = "tui/sample_library",
 ) -> PromptCacheApp:
     """The app over the sample library, with deterministic clocks and no live polling."""
     clock = StepClock(START, 0.002)
@@ -52,7 +56,7 @@ def scene_app(
         # and the status line reads differently. That made the help scene flaky.
         watch="stat",
         live=False,
-        folder_label="tui/sample_library",
+        folder_label=folder_label,
         watch_folder=False,
         traffic=TrafficSettings(rate=2000, seed=11),
     )
@@ -81,7 +85,7 @@ async def open_component(pilot: Pilot[None], path: str, **values: str) -> None:
     app.query_one("#browser").open(path)  # type: ignore[attr-defined]
     await settle(pilot)
     for name, value in values.items():
-        app.query_one(f"#var-{name}", Input).value = value
+        app.query_one(f"#{input_id(name)}", Input).value = value
         await settle(pilot)
     app.refresh_now(sync=True)  # type: ignore[attr-defined]
     await settle(pilot)
@@ -103,14 +107,17 @@ class Scene:
     """Run on a temporary copy of the sample library, which the steps may edit."""
     theme: str = "textual-dark"
     """The Textual theme the scene is drawn in."""
+    library: Path = SAMPLE_LIBRARY
+    """The bundled sample set the scene opens (``DIALECT_LIBRARY`` for the dialect scenes)."""
 
     def app(self) -> PromptCacheApp:
         """A fresh app for this scene."""
-        folder = SAMPLE_LIBRARY
+        folder = self.library
         if self.writable:
             folder = Path(tempfile.mkdtemp(prefix="promptcache-scene-")) / "library"
-            shutil.copytree(SAMPLE_LIBRARY, folder)
-        app = scene_app(folder=folder, **self.app_options)  # type: ignore[arg-type]
+            shutil.copytree(self.library, folder)
+        label = f"tui/{self.library.name}"
+        app = scene_app(folder=folder, folder_label=label, **self.app_options)  # type: ignore[arg-type]
         app.theme = self.theme
         return app
 
@@ -196,6 +203,31 @@ async def _race_loop(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def _jinja_includes(pilot: Pilot[None]) -> None:
+    await open_component(
+        pilot, "jinja/support-reply.j2",
+        product="Atlas", tone="warm", **{
+            "customer.name": "Ada", "ticket.subject": "Refund for order 42", "ticket.urgent": "yes"
+        },
+    )  # fmt: skip
+
+
+async def _jinja_broken(pilot: Pilot[None]) -> None:
+    await open_component(pilot, "jinja/broken/missing-include.j2")
+
+
+async def _mustache_broken(pilot: Pilot[None]) -> None:
+    await open_component(pilot, "mustache/broken/handlebars-each.hbs")
+
+
+async def _mustache_partial(pilot: Pilot[None]) -> None:
+    await open_component(pilot, "mustache/signature.hbs")
+
+
+async def _prompty(pilot: Pilot[None]) -> None:
+    await open_component(pilot, "prompty/broken/unused-input.prompty", topic="the launch")
+
+
 SCENES = {
     scene.name: scene
     for scene in (
@@ -220,6 +252,28 @@ SCENES = {
         ),
         Scene("light-traffic-80x24", (80, 24), (_traffic,), theme="textual-light"),
         Scene("light-help", (80, 24), (), ("question_mark",), theme="textual-light"),
+        Scene(
+            "dialects-jinja-include-tree", (110, 36), (_jinja_includes,), library=DIALECT_LIBRARY
+        ),
+        Scene(
+            "dialects-jinja-diagnostics",
+            (110, 36),
+            (_jinja_broken, _diagnostics_tab),
+            library=DIALECT_LIBRARY,
+        ),
+        Scene(
+            "dialects-mustache-diagnostics",
+            (110, 36),
+            (_mustache_broken, _diagnostics_tab),
+            library=DIALECT_LIBRARY,
+        ),
+        Scene(
+            "dialects-mustache-included-by",
+            (110, 36),
+            (_mustache_partial,),
+            library=DIALECT_LIBRARY,
+        ),
+        Scene("dialects-prompty-frontmatter", (110, 36), (_prompty,), library=DIALECT_LIBRARY),
     )
 }
 """Every scene by name."""

@@ -23,6 +23,8 @@ from promptcache.tui.themed import (
     themed,
 )
 from promptcache.tui.widgets.component_tree import ComponentTree
+from promptcache.tui.widgets.frontmatter_panel import FrontmatterPanel
+from promptcache.tui.widgets.include_tree import IncludeTree
 from promptcache.tui.widgets.render_preview import RenderPreview
 from promptcache.tui.widgets.variable_form import VariableForm
 from promptcache.tui.widgets.varset_bar import VarSetBar
@@ -51,6 +53,8 @@ def status_text(result: RenderResult, *, reload: bool = False) -> Text:
             text.append(f" · {len(diag.malformed)} malformed", BAD)
         if diag.ok:
             text.append(" · ✔ complete", GOOD)
+    if result.tokens is not None:
+        text.append(f" · {result.tokens.label()}", MUTED)
     text.append(f"  {result.path}", "bold")
     return text
 
@@ -97,12 +101,22 @@ class ComponentBrowser(Horizontal):
         """Values of the chosen variable set."""
         self._last_content: dict[str, str] = {}
 
+    DEFAULT_CSS = """
+    #component-info {
+        height: auto;
+        display: none;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         yield ComponentTree(id="component-tree")
         with Vertical(id="browser-main"):
             yield Static(themed(Text("No component open", MUTED)), id="browser-status")
             yield VarSetBar(id="varset-bar")
             yield VariableForm(id="variable-form")
+            with Horizontal(id="component-info"):
+                yield FrontmatterPanel(id="frontmatter-panel")
+                yield IncludeTree(id="include-tree")
             yield RenderPreview(id="render-preview")
 
     @property
@@ -144,9 +158,16 @@ class ComponentBrowser(Horizontal):
         """Show a finished render; after a reload, also what changed in the output."""
         names = result.diagnostics.placeholders if result.diagnostics else ()
         await self.query_one(VariableForm).show(
-            result.path, names, dict(result.context), readable=result.error is None
+            result.path,
+            names,
+            dict(result.context),
+            readable=result.error is None or result.report is not None,
         )
         self.query_one("#browser-status", Static).update(themed(status_text(result, reload=reload)))
+        info = self.query_one("#component-info")
+        info.display = result.report is not None or bool(result.included_by)
+        self.query_one(FrontmatterPanel).show(result.report)
+        self.query_one(IncludeTree).show(result.path, result.report, result.included_by)
         preview = self.query_one(RenderPreview)
         preview.show(result)
         before = self._last_content.get(result.path)

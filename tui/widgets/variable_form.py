@@ -12,6 +12,11 @@ from textual.widgets import Input, Label, Static
 from promptcache.tui.render_result import check_value
 
 
+def input_id(name: str) -> str:
+    """The input's widget id: ``var-NAME`` (``user.name`` → ``var-user--name``)."""
+    return "var-" + name.replace(".", "--")
+
+
 class VariableForm(VerticalScroll, can_focus=False):
     """Context variables for the open component. Empty inputs count as not given.
 
@@ -91,7 +96,7 @@ class VariableForm(VerticalScroll, can_focus=False):
         values = values or {}
         if path == self.path and names == self.names and readable:
             for name in names:
-                box = self.query_one(f"#var-{name}", Input)
+                box = self.query_one(f"#{input_id(name)}", Input)
                 if box.value != values.get(name, "") and not box.has_focus:
                     with box.prevent(Input.Changed):
                         box.value = values.get(name, "")
@@ -112,7 +117,7 @@ class VariableForm(VerticalScroll, can_focus=False):
                     remembered.get(name, ""),
                     placeholder="(missing)",
                     compact=True,
-                    id=f"var-{name}",
+                    id=input_id(name),
                     classes="var-input",
                 ),
                 classes="var-row",
@@ -126,7 +131,7 @@ class VariableForm(VerticalScroll, can_focus=False):
         event.stop()
         if self.path is None or event.input.id is None:
             return
-        name = event.input.id.removeprefix("var-")
+        name = event.input.id.removeprefix("var-").replace("--", ".")
         problem = check_value(name, event.value)
         self.problem = problem
         banner = self.query("#form-problem")
