@@ -20,6 +20,7 @@ from promptcache.client import (
     event_from,
     snapshot_from,
 )
+from promptcache.protocol import evict_params
 from promptcache.tui.inspector import AppState, InspectorApp, TableQuery
 from promptcache.tui.widgets.limits_screen import Limits, LimitsScreen
 from promptcache.tui.widgets.lru_panel import LRUPanel
@@ -261,11 +262,7 @@ class AttachApp(InspectorApp):
 
     @on(LRUPanel.EvictRequested)
     def _evict_requested(self, event: LRUPanel.EvictRequested) -> None:
-        context = event.context
-        wire = sorted([list(pair) for pair in context]) if isinstance(context, frozenset) else (
-            None if context == "" else context
-        )  # fmt: skip
-        result = self._control("evict", path=event.path, context=wire)
+        result = self._control("evict", **evict_params(event.path, event.context))
         if result is not None:
             self.notify(f"Evicted {event.path}" if result.get("removed") else "Already gone")
         self.refresh_now()
