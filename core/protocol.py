@@ -137,6 +137,8 @@ def _encode(value: object, depth: int, budget: list[int]) -> Any:
         except ValueError:  # more digits than int() reads back by default
             raise _Unencodable from None
     if kind is float:
+        if value != value:  # NaN: hashed by identity, so no copy finds the key again
+            raise _Unencodable
         return {"float": repr(value)}
     if kind is tuple:
         assert isinstance(value, tuple)
