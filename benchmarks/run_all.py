@@ -19,6 +19,7 @@ BENCHMARKS = (
     "tui_live",
     "live_reload",
     "server_overhead",
+    "server_load",
 )
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -120,6 +120,8 @@ def _encode(value: object, depth: int, budget: list[int]) -> Any:
     kind = type(value)
     if kind is str:
         assert isinstance(value, str)
+        if value.isascii():
+            return value
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates: not text every JSON reader takes
@@ -262,7 +264,10 @@ def context_json(context: Hashable) -> LegacyContext:
             return [list(p) for p in sorted(context)]
         except TypeError:
             pass
-    return repr(context)
+    try:
+        return repr(context)
+    except Exception:  # an application's key whose repr() fails
+        return f"<{type(context).__name__}>"
 
 
 def _is_scalar(value: object) -> bool:
@@ -319,11 +324,7 @@ class ContextMemo:
 
 def context_forms(context: Hashable, ref: Callable[[Hashable], str] | None = None) -> ContextForms:
     """``(context_json, encode_context, describe_context)`` of ``context``."""
-    try:
-        legacy = context_json(context)
-    except Exception:  # an application's key whose repr() fails
-        legacy = f"<{type(context).__name__}>"
-    return legacy, encode_context(context, ref), _label(context)
+    return context_json(context), encode_context(context, ref), _label(context)
 
 
 def entry_json(

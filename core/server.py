@@ -95,6 +95,7 @@ CONTROL_OPS: Final = frozenset({"clear", "evict", "resize"})
 _BACKLOG: Final = 256
 _RECV_BYTES: Final = 65536
 _DRAIN_S: Final = 1.0  # a polite close reads what the client still sends, this long
+_HELLO_DRAIN_S: Final = 0.2  # or this long, for a connection that never said hello
 _DRAIN_BYTES: Final = 256 * 1024  # or this much
 _UNIX_PATH_MAX: Final = 107  # sun_path is 108 bytes on Linux, NUL included
 
@@ -486,7 +487,7 @@ class StatsServer:
             log.exception("stats server: client handler failed")
         finally:
             if polite:
-                self._close_politely(client.sock)
+                self._close_politely(client.sock, _DRAIN_S if client.greeted else _HELLO_DRAIN_S)
             else:
                 client.sock.close()
             with self._clients_lock:
@@ -563,14 +564,14 @@ class StatsServer:
         return True
 
     @staticmethod
-    def _close_politely(sock: socket.socket) -> None:
+    def _close_politely(sock: socket.socket, drain_s: float) -> None:
         """Close after the client has read what was sent: shut our side, then read what
         it still sends (briefly) so that unread data does not turn the close into a reset
         that can destroy the last line."""
         try:
             sock.shutdown(socket.SHUT_WR)
-            _set_timeouts(sock, _DRAIN_S, _DRAIN_S)
-            deadline, left = time.monotonic() + _DRAIN_S, _DRAIN_BYTES
+            _set_timeouts(sock, drain_s, drain_s)
+            deadline, left = time.monotonic() + drain_s, _DRAIN_BYTES
             while left > 0 and time.monotonic() < deadline:
                 chunk = sock.recv(_RECV_BYTES)
                 if not chunk:
