@@ -26,6 +26,7 @@ Run from the repository root:  python -m benchmarks.server_load [--quick] [--che
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import json
 import os
@@ -42,7 +43,7 @@ from typing import Any
 
 from promptcache import ComponentCache, StatsServer, serve_stats
 
-from ._common import header, median, parse_args, per_round_ratios, table, time_once, verdict
+from ._common import header, median, parse_args, per_round_ratios, table, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 POLL_FLAG = "--poll-client"
@@ -174,6 +175,19 @@ def get_loop(cache: ComponentCache, keys: list[tuple[str, Any]], n: int) -> Call
     return run
 
 
+APP_CPU: dict[str, list[float]] = {}
+"""The request loop thread's CPU seconds per case, run by run (for the app CPU column)."""
+
+
+def time_once(run: Callable[[], None], case: str = "") -> float:
+    """Wall seconds of one ``run``; its thread's CPU seconds go to ``APP_CPU[case]``."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.thread_time()
+    run()
+    APP_CPU.setdefault(case, []).append(time.thread_time() - cpu)
+    return time.perf_counter() - wall
+
+
 def measure(
     cases: dict[str, Callable[[Callable[[], None]], float]], run: Callable[[], None], rounds: int
 ) -> dict[str, list[float]]:
@@ -194,17 +208,24 @@ def report(times: dict[str, list[float]], n: int) -> dict[str, float]:
     for name, values in times.items():
         ratio = median(per_round_ratios(times, name, NO_CLIENT))
         drops[name] = 1 - 1 / ratio
+        cpu = median([c / a for c, a in zip(APP_CPU[name], APP_CPU[NO_CLIENT], strict=False)])
         rows.append(
-            (name, f"{n / median(values):,.0f}", f"{ratio:.4f}", f"{drops[name] * 100:.1f}%")
+            (
+                name,
+                f"{n / median(values):,.0f}",
+                f"{ratio:.4f}",
+                f"{drops[name] * 100:.1f}%",
+                f"{cpu:.4f}",
+            )
         )
-    table(("case", "requests/s", "time vs (a)", "fewer requests/s"), rows)
+    table(("case", "requests/s", "time vs (a)", "fewer requests/s", "app CPU vs (a)"), rows)
     return drops
 
 
 def polled_case(server: StatsServer, op: str, counts: list[int]) -> Callable[..., float]:
     def case(run: Callable[[], None]) -> float:
         with client_process(POLL_FLAG, server.address, op, ready="answer\n") as lines:
-            seconds = time_once(run)
+            seconds = time_once(run, POLLED[op])
         counts.append(lines.count("answer"))
         return seconds
 
@@ -215,7 +236,7 @@ def flood_case(server: StatsServer, counts: list[int]) -> Callable[..., float]:
     def case(run: Callable[[], None]) -> float:
         with client_process(FLOOD_FLAG, server.address, ready="flooding\n") as lines:
             time.sleep(0.3)  # let it get going
-            seconds = time_once(run)
+            seconds = time_once(run, FLOOD)
         counts.extend(int(x.split()[1]) for x in lines if x.startswith("answers "))
         return seconds
 
@@ -238,7 +259,7 @@ def main() -> int:
         with serve_stats(cache, f"unix:{tmp}/big.sock") as server:
             counts: dict[str, list[int]] = {op: [] for op in POLLED}
             cases: dict[str, Callable[[Callable[[], None]], float]] = {
-                NO_CLIENT: time_once,
+                NO_CLIENT: lambda run: time_once(run, NO_CLIENT),
                 POLLED["state"]: polled_case(server, "state", counts["state"]),
                 POLLED["entries"]: polled_case(server, "entries", counts["entries"]),
             }
@@ -266,7 +287,11 @@ def main() -> int:
         run = get_loop(small, small_keys, n)
         with serve_stats(small, "tcp:127.0.0.1:0", token=TOKEN) as server:
             answered: list[int] = []
-            cases = {NO_CLIENT: time_once, FLOOD: flood_case(server, answered)}
+            APP_CPU.clear()
+            cases = {
+                NO_CLIENT: lambda run: time_once(run, NO_CLIENT),
+                FLOOD: flood_case(server, answered),
+            }
             print()
             print(f"-- 1,000 entries; {FLOOD_THREADS} threads of another process flood the port")
             drops = report(measure(cases, run, args.rounds), n)
