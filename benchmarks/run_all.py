@@ -20,6 +20,8 @@ BENCHMARKS = (
     "live_reload",
     "server_overhead",
     "server_load",
+    "fleet_store",
+    "policy_race",
 )
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -37,6 +37,7 @@ from promptcache.tui.widgets.limits_screen import Limits, LimitsScreen
 from promptcache.tui.widgets.lru_panel import LRUPanel
 from promptcache.tui.widgets.lru_table import TableWindow
 from promptcache.tui.widgets.monitor_panel import MonitorPanel
+from promptcache.tui.widgets.race_panel import RacePanel
 from promptcache.tui.widgets.save_set_screen import SaveSetScreen
 from promptcache.tui.widgets.status_bar import status_line
 from promptcache.tui.widgets.variable_form import VariableForm
@@ -84,10 +85,12 @@ class PromptCacheApp(InspectorApp):
         Binding("left_square_bracket", "skew(-0.1)", "Less skew", show=False),
         Binding("right_square_bracket", "skew(0.1)", "More skew", show=False),
         Binding("1", "tab('tab-components')", "Components", show=False),
+        Binding("4", "tab('tab-race')", "Race", show=False),
     ]
     FOCUS_ON_TAB: ClassVar[dict[str, str]] = {
         "tab-components": "#component-tree",
         "tab-lru": "#lru-table",
+        "tab-race": "#race-panel",
     }
 
     def __init__(
@@ -122,8 +125,6 @@ class PromptCacheApp(InspectorApp):
         )
         self.traffic = TrafficRunner(loader, traffic)
         self._start_demo = demo
-        self._last_monitor_at = float("-inf")
-        self._last_monitor: dict[str, Any] | None = None
         self._folder = folder_label or _home_relative(loader.base_path)
         self.vars_file = loader.base_path / VARS_FILE
         self.var_sets: dict[str, dict[str, str]] = {}
@@ -144,6 +145,8 @@ class PromptCacheApp(InspectorApp):
                 yield LRUPanel(id="lru-panel")
             with TabPane("3 Monitor", id="tab-monitor"):
                 yield MonitorPanel(id="monitor-panel")
+            with TabPane("4 Race", id="tab-race"):
+                yield RacePanel(self.cache.max_size, live=self.live, id="race-panel")
         yield ProgressBar(id="warmup-progress", show_eta=False)
         yield from self.compose_bottom()
 
@@ -179,15 +182,12 @@ class PromptCacheApp(InspectorApp):
         cache = self.cache
         snap = cache.snapshot(entry_limit=query.limit, entry_offset=query.offset)
         table = table_window(cache, snap, query)
-        if snap.timestamp - self._last_monitor_at >= self.monitor_interval_s:
-            self._last_monitor_at = snap.timestamp
-            self._last_monitor = self.monitor.log_performance_snapshot() or None
-        trends = self.monitor.get_performance_trends()
+        monitored = self.monitor.snapshot_if_due(self.monitor_interval_s)
         return AppState(
             snap,
             table,
-            self._last_monitor,
-            trends,
+            monitored,
+            self.monitor.get_performance_trends(),
             self.notable_log.recent(40),
             self.eviction_log.recent(20),
             (self.notable_log.version, self.eviction_log.version),
