@@ -20,6 +20,7 @@ BENCHMARKS = (
     "tui_live",
     "live_reload",
     "server_overhead",
+    "server_load",
     "fleet_store",
     "policy_race",
 )

@@ -20,6 +20,9 @@ from .errors import ComponentError
 log = logging.getLogger(__name__)
 
 _LOCAL_NAMES: Final = frozenset({"localhost"})
+MIN_TOKEN_CHARS: Final = 16
+"""The shortest TCP token accepted (a generated one has 32 characters)."""
+_TOKEN_FILE_BYTES: Final = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +137,8 @@ def is_loopback_host(host: str) -> bool:
 
 
 def secure_socket_dir(directory: str) -> None:
-    """Create ``directory`` with mode 0700, or check an existing one is ours and private."""
+    """Create ``directory`` with mode 0700, or check an existing one is ours and private;
+    and check that no one else can replace it (see ``_check_parents``)."""
     try:
         os.mkdir(directory, 0o700)
         os.chmod(directory, 0o700)  # whatever the umask
@@ -157,6 +161,31 @@ def secure_socket_dir(directory: str) -> None:
             f"{directory}: writable by group or others (mode {stat.S_IMODE(st.st_mode):o}); "
             "refusing to put the socket there: chmod 700 it or choose another folder"
         )
+    _check_parents(directory)
+
+
+def _check_parents(directory: str) -> None:
+    """Every folder above ``directory`` (as written and as resolved) must belong to this
+    user or root, and be writable by no one else unless sticky (as /tmp is): otherwise
+    someone else could rename the socket folder away and put their own in its place."""
+    me = os.getuid()
+    chains = {Path(os.path.abspath(directory)).parent, Path(os.path.realpath(directory)).parent}
+    for start in chains:
+        for folder in (start, *start.parents):
+            try:
+                st = os.stat(folder)
+            except OSError as exc:
+                raise ComponentError(f"{folder}: cannot check the folder: {exc.strerror}") from None
+            if st.st_uid not in (0, me):
+                raise ComponentError(
+                    f"{folder}: owned by uid {st.st_uid}, not this user ({me}) or root; "
+                    "refusing to put the socket below it"
+                )
+            if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+                raise ComponentError(
+                    f"{folder}: writable by group or others and not sticky (mode "
+                    f"{stat.S_IMODE(st.st_mode):o}); refusing to put the socket below it"
+                )
 
 
 def remove_stale_socket(path: str) -> None:
@@ -183,15 +212,56 @@ def remove_stale_socket(path: str) -> None:
     raise ComponentError(f"unix:{path}: another server is listening there")
 
 
+def check_token(token: object) -> str:
+    """``token`` if it can serve as a TCP token, else ``ComponentError`` saying why."""
+    if not isinstance(token, str) or not token.strip():
+        raise ComponentError("token must be a non-empty string")
+    if len(token) < MIN_TOKEN_CHARS:
+        raise ComponentError(
+            f"the token has {len(token)} characters; use at least {MIN_TOKEN_CHARS} "
+            "(or let the server generate one)"
+        )
+    return token
+
+
 def read_token_file(token_file: str | os.PathLike[str]) -> str:
-    """The token on the first line of ``token_file``; ``ComponentError`` if unreadable or empty."""
+    """The token on the first line of ``token_file``.
+
+    ``ComponentError`` naming the file if it cannot be read, is not a regular file, is
+    not this user's, can be read or written by group or others, or holds no token of at
+    least ``MIN_TOKEN_CHARS`` characters.
+    """
     name = os.fspath(token_file)
     try:
-        with open(name, encoding="utf-8") as f:
-            token = f.readline().strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ComponentError(f"{name}: cannot read the token file: {reason}", name) from None
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as exc:
+        raise ComponentError(f"{name}: cannot read the token file: {exc.strerror}", name) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ComponentError(f"{name}: the token file is not a regular file", name)
+        if st.st_uid != os.getuid():
+            raise ComponentError(
+                f"{name}: the token file belongs to uid {st.st_uid}, not this user", name
+            )
+        if st.st_mode & 0o066:
+            raise ComponentError(
+                f"{name}: group or others can read or write the token file (mode "
+                f"{stat.S_IMODE(st.st_mode):o}); chmod 600 it",
+                name,
+            )
+        data = os.read(fd, _TOKEN_FILE_BYTES)
+    except OSError as exc:
+        raise ComponentError(f"{name}: cannot read the token file: {exc.strerror}", name) from None
+    finally:
+        os.close(fd)
+    try:
+        token = data.split(b"\n", 1)[0].decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ComponentError(f"{name}: cannot read the token file: not UTF-8 text", name) from None
     if not token:
         raise ComponentError(f"{name}: the token file is empty (the token is its first line)", name)
-    return token
+    try:
+        return check_token(token)
+    except ComponentError as exc:
+        raise ComponentError(f"{name}: {exc}", name) from None

@@ -15,11 +15,25 @@ from typing import Any
 
 from .addresses import Address
 from .errors import PromptCacheError
-from .events import CacheEvent
-from .stats import CacheSnapshot, EntryView
+from .protocol import (
+    CLOSING_ERRORS,
+    MAX_REPLY_BYTES,
+    PROTOCOL_VERSION,
+    ContextRef,
+    entry_view,
+    event_from,
+    evict_params,
+    snapshot_from,
+)
 
-PROTOCOL = 1
-MAX_LINE = 8 * 1024 * 1024
+__all__ = [
+    "ContextRef",
+    "RemoteClient",
+    "RemoteError",
+    "entry_view",
+    "event_from",
+    "snapshot_from",
+]
 
 
 class RemoteError(Exception):
@@ -28,47 +42,6 @@ class RemoteError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _context(value: Any) -> Hashable:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return frozenset((str(pair[0]), str(pair[1])) for pair in value)
-    return str(value)
-
-
-def entry_view(data: dict[str, Any]) -> EntryView:
-    """An entry as the server sends it, as the panels want it."""
-    return EntryView(
-        int(data["rank"]),
-        str(data["path"]),
-        _context(data.get("context")),
-        int(data["size_bytes"]),
-        int(data["hits"]),
-        float(data["created_at"]),
-        float(data["last_accessed"]),
-    )
-
-
-def snapshot_from(data: dict[str, Any], entries: tuple[EntryView, ...]) -> CacheSnapshot:
-    """The server's snapshot dict back into a ``CacheSnapshot``."""
-    fields = CacheSnapshot.__dataclass_fields__
-    values = {name: data[name] for name in fields if name in data and name != "entries"}
-    values["evictions"] = dict(values.get("evictions", {}))
-    return CacheSnapshot(**values, entries=entries)
-
-
-def event_from(data: dict[str, Any]) -> CacheEvent:
-    """An event as the server sends it (the context comes as a label)."""
-    return CacheEvent(
-        data["kind"],
-        str(data.get("path", "")),
-        str(data.get("context_label") or ""),
-        str(data.get("reason", "")),
-        int(data.get("size_bytes", 0)),
-        float(data.get("timestamp", 0.0)),
-    )
 
 
 class RemoteClient:
@@ -134,11 +107,12 @@ class RemoteClient:
         except BaseException:
             self.close()
             raise
-        if self.hello.get("protocol") != PROTOCOL:
+        if self.hello.get("protocol") != PROTOCOL_VERSION:
             self.close()
             raise RemoteError(
                 "bad_version",
-                f"the server speaks protocol {self.hello.get('protocol')}, this app {PROTOCOL}",
+                f"the server speaks protocol {self.hello.get('protocol')}, "
+                f"this app {PROTOCOL_VERSION}",
             )
         return self.hello
 
@@ -155,7 +129,7 @@ class RemoteClient:
         if self._sock is None:
             raise ConnectionError("not connected")
         request_id = next(self._ids)
-        line = json.dumps({"v": PROTOCOL, "id": request_id, "op": op, **params}) + "\n"
+        line = json.dumps({"v": PROTOCOL_VERSION, "id": request_id, "op": op, **params}) + "\n"
         try:
             self._sock.sendall(line.encode())
             reply = json.loads(self._read_line())
@@ -168,11 +142,16 @@ class RemoteClient:
         if not reply.get("ok"):
             error = reply.get("error") or {}
             code = str(error.get("code", "error"))
-            if code in ("bad_token", "bad_version", "hello_first", "too_long", "busy"):
+            if code in CLOSING_ERRORS:
                 self.close()
             raise RemoteError(code, str(error.get("message", code)))
         result = reply.get("result")
         return result if isinstance(result, dict) else {"value": result}
+
+    def evict(self, path: str, context: Hashable) -> int:
+        """Evict the entry ``(path, context)`` as ``entries`` sent it (``context`` as an
+        ``EntryView`` of this client holds it); returns how many entries went (0 or 1)."""
+        return int(self.call("evict", **evict_params(path, context)).get("removed", 0))
 
     def _read_line(self) -> bytes:
         assert self._sock is not None
@@ -181,7 +160,7 @@ class RemoteClient:
             if not chunk:
                 raise ConnectionError("the server closed the connection")
             self._buffer += chunk
-            if len(self._buffer) > MAX_LINE:
+            if len(self._buffer) > MAX_REPLY_BYTES:
                 raise ConnectionError("the server sent a line that is too long")
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import dataclasses
+import functools
 import hmac
+import inspect
 import ipaddress
-import itertools
 import json
 import logging
 import os
@@ -21,14 +21,13 @@ import socket
 import struct
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Hashable, Iterable
-from typing import TYPE_CHECKING, Any, Final
-
-import orjson
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Final, ParamSpec
 
 from .addresses import (
     Address,
+    check_token,
     is_loopback_host,
     parse_address,
     read_token_file,
@@ -36,23 +35,54 @@ from .addresses import (
     secure_socket_dir,
 )
 from .errors import ComponentError
-from .events import CacheEvent, EventKind
-from .stats import CacheSnapshot, EntryView, describe_context
+from .event_feed import NOTABLE_KINDS, EventFeed
+from .protocol import (
+    DEFAULT_ENTRY_LIMIT,
+    DEFAULT_EVENTS_LIMIT,
+    MAX_ENTRY_LIMIT,
+    MAX_LINE_BYTES,
+    MAX_OFFSET,
+    PROTOCOL_VERSION,
+    ContextMemo,
+    ContextRefs,
+    JSONDict,
+    ProtocolError,
+    context_json,
+    decode_context,
+    encode_message,
+    entry_json,
+    event_json,
+    legacy_context_key,
+    snapshot_json,
+)
+from .protocol import (
+    error_message as _error,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from .cache import ComponentCache, EvictionJournal, EvictionRecord
+    from .cache import ComponentCache
     from .monitor import CachePerformanceMonitor
 
 log = logging.getLogger(__name__)
 
-PROTOCOL_VERSION: Final = 1
+__all__ = ["NOTABLE_KINDS", "StatsServer", "serve_stats"]
+
 MAX_CLIENTS: Final = 32
-MAX_LINE_BYTES: Final = 64 * 1024
+"""Clients that said hello, at once."""
+MAX_UNGREETED: Final = 32
+"""Connections that have not said hello yet, at once; a new one drops the oldest, so that
+connections that never say hello cannot keep a client that does from getting in."""
+ACCEPTS_PER_S: Final = 200.0
+"""New connections taken per second at most (bursts of as many): what connections that
+never say hello can cost the application is bounded by this rate."""
+MAX_HELLO_READS: Final = 16
+"""Reads a connection may take before its hello is complete."""
 WRITE_TIMEOUT_S: Final = 5.0
 IDLE_TIMEOUT_S: Final = 600.0
 HELLO_TIMEOUT_S: Final = 10.0
+"""From connecting to a complete hello, in all (not per read)."""
 EVENTS_KEPT: Final = 500
 """Events other than evictions kept for clients (and the most one answer carries)."""
 EVICTIONS_KEPT: Final = 100
@@ -60,229 +90,16 @@ EVICTIONS_KEPT: Final = 100
 it is dropped; 500 of them cost an eviction-heavy application 1.5% of its requests per
 second (freeing them late, from cold memory), 100 cost under 1%. At thousands of
 evictions a second nobody reads them one by one: the counts are in every snapshot."""
-DEFAULT_ENTRY_LIMIT: Final = 50
-MAX_ENTRY_LIMIT: Final = 1000
 MONITOR_INTERVAL_S: Final = 1.0
-DEFAULT_EVENTS_LIMIT: Final = 100
-"""Most events one ``state`` answer carries unless the client asks for more."""
-NOTABLE_KINDS: Final[frozenset[EventKind]] = frozenset(
-    {"invalidate", "clear", "load_error", "file_changed"}
-)
-"""Event kinds the server keeps besides evictions (puts are not events)."""
 CONTROL_OPS: Final = frozenset({"clear", "evict", "resize"})
 _BACKLOG: Final = 256
 _RECV_BYTES: Final = 65536
 _DRAIN_S: Final = 1.0  # a polite close reads what the client still sends, this long
+_HELLO_DRAIN_S: Final = 0.2  # or this long, for a connection that never said hello
 _DRAIN_BYTES: Final = 256 * 1024  # or this much
 _UNIX_PATH_MAX: Final = 107  # sun_path is 108 bytes on Linux, NUL included
 
-JSONDict = dict[str, Any]
-
-
-# ----------------------------------------------------------------- JSON views
-
-
-def context_json(context: Hashable) -> list[list[Any]] | str | None:
-    """A context key as JSON: ``""`` -> null, a set of pairs -> sorted pairs, else its repr."""
-    if isinstance(context, str) and context == "":
-        return None
-    if isinstance(context, frozenset) and all(
-        isinstance(p, tuple) and len(p) == 2 and all(_is_scalar(x) for x in p) for p in context
-    ):
-        try:
-            return [list(p) for p in sorted(context)]
-        except TypeError:
-            pass
-    return repr(context)
-
-
-def _is_scalar(value: object) -> bool:
-    return value is None or isinstance(value, (str, int, float))
-
-
-ContextForms = tuple[list[list[Any]] | str | None, str]
-"""A context's wire form and its label."""
-
-
-def context_forms(context: Hashable) -> ContextForms:
-    """``(context_json(context), describe_context(context))``."""
-    return context_json(context), describe_context(context)
-
-
-class _ContextMemo:
-    """Wire forms of the contexts seen lately: an application uses few, over and over."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self._forms: dict[Hashable, ContextForms] = {}
-        self._size = size
-
-    def __call__(self, context: Hashable) -> ContextForms:
-        try:
-            return self._forms[context]
-        except KeyError:
-            pass
-        except TypeError:  # not hashable after all
-            return context_forms(context)
-        forms = context_forms(context)
-        if type(context) in (str, frozenset):  # types whose equal values look the same
-            if len(self._forms) >= self._size:
-                self._forms.clear()
-            self._forms[context] = forms
-        return forms
-
-
-def entry_json(
-    view: EntryView, forms: Callable[[Hashable], ContextForms] = context_forms
-) -> JSONDict:
-    """One entry as the protocol sends it."""
-    wire, label = forms(view.context)
-    return {
-        "rank": view.rank,
-        "path": view.path,
-        "context": wire,
-        "context_label": label,
-        "size_bytes": view.size_bytes,
-        "hits": view.hits,
-        "created_at": view.created_at,
-        "last_accessed": view.last_accessed,
-    }
-
-
-def snapshot_json(snap: CacheSnapshot) -> JSONDict:
-    """Every snapshot field but the entries, with the derived ratios and totals."""
-    out: JSONDict = {
-        f.name: getattr(snap, f.name) for f in dataclasses.fields(snap) if f.name != "entries"
-    }
-    out["evictions"] = dict(snap.evictions)
-    out["hit_ratio"] = snap.hit_ratio
-    out["total_requests"] = snap.total_requests
-    out["memory_utilization"] = snap.memory_utilization
-    out["total_evictions"] = snap.total_evictions
-    return out
-
-
-EventFields = CacheEvent | tuple[str, str, Hashable, str, int, float]
-"""A CacheEvent, or a plain tuple of its fields in order (an eviction journal's record)."""
-
-
-def event_json(
-    seq: int, event: EventFields, forms: Callable[[Hashable], ContextForms] = context_forms
-) -> JSONDict:
-    """One numbered event as the protocol sends it."""
-    kind, path, context, reason, size_bytes, timestamp = event
-    return {
-        "seq": seq,
-        "kind": kind,
-        "path": path,
-        "context_label": forms(context)[1],
-        "reason": reason,
-        "size_bytes": size_bytes,
-        "timestamp": timestamp,
-    }
-
-
-def _encode(message: JSONDict) -> bytes:
-    # orjson takes a twentieth of the stdlib's time for a state answer; the stdlib takes
-    # what orjson refuses (integers beyond 64 bits, file names with lone surrogates).
-    try:
-        return orjson.dumps(message, default=repr, option=orjson.OPT_APPEND_NEWLINE)
-    except orjson.JSONEncodeError:
-        return json.dumps(message, separators=(",", ":"), default=repr).encode("ascii") + b"\n"
-
-
-def _error(request_id: int | None, code: str, message: str) -> JSONDict:
-    error = {"code": code, "message": " ".join(message.split())}
-    return {"v": PROTOCOL_VERSION, "id": request_id, "ok": False, "error": error}
-
-
-class _EventRing:
-    """The last ``evictions`` evictions and the last ``others`` other events, numbered from 1.
-
-    Kept apart so that a flood of evictions never pushes out a load error. Evictions come
-    from the cache's eviction journal (a plain tuple per eviction on the application's
-    thread, far cheaper than a listener); the rare other kinds from a listener. Both are
-    numbered, in the order they happened, when a client next asks, on the server's thread.
-    """
-
-    def __init__(self, evictions: int, others: int) -> None:
-        self._maxlen = evictions
-        self._notable: deque[tuple[int, CacheEvent]] = deque(maxlen=others)
-        self._evictions: deque[tuple[int, EvictionRecord]] = deque(maxlen=evictions)
-        # Not yet numbered: (arrival number, evictions journaled before it, event).
-        self._pending: deque[tuple[int, int, CacheEvent]] = deque(maxlen=others)
-        self._arrivals = itertools.count(1)
-        self._arrived = 0  # arrival numbers taken out of _pending so far
-        self._journal: EvictionJournal | None = None
-        self._journaled = 0  # journal numbers taken so far
-        self._newest = 0
-        self._remove_listener: Callable[[], None] | None = None
-        self._lock = threading.Lock()
-
-    def attach(self, cache: ComponentCache) -> None:
-        """Start recording ``cache``'s events (idempotent)."""
-        with self._lock:
-            if self._journal is None:
-                self._journal = cache.eviction_journal(self._maxlen)
-                self._journaled = 0
-                self._remove_listener = cache.add_listener(self.record, NOTABLE_KINDS)
-
-    def detach(self) -> None:
-        """Stop recording; what was recorded stays readable (idempotent)."""
-        with self._lock:
-            self._number_new_events()
-            journal, self._journal = self._journal, None
-            remove, self._remove_listener = self._remove_listener, None
-        if remove is not None:
-            remove()
-        if journal is not None:
-            journal.close()
-
-    def record(self, event: CacheEvent) -> None:
-        # A cache listener for NOTABLE_KINDS, on the application's thread: no lock (next()
-        # and a deque's append are each atomic), just a note of how many evictions came first.
-        journal = self._journal
-        before = 0 if journal is None else journal.total
-        self._pending.append((next(self._arrivals), before, event))
-
-    def since(self, seq: int, limit: int) -> tuple[list[tuple[int, EventFields]], int]:
-        """Up to ``limit`` events numbered above ``seq``, oldest first (all the notable ones
-        that fit, then the newest evictions), and the newest number so far."""
-        with self._lock:
-            self._number_new_events()
-            notable = [item for item in self._notable if item[0] > seq][-limit:]
-            room = limit - len(notable)
-            newer = [item for item in self._evictions if item[0] > seq]
-            newest = self._newest
-        evictions: list[tuple[int, EventFields]] = newer[-room:] if room else []
-        return sorted(notable + evictions), newest
-
-    def _number_new_events(self) -> None:
-        """Number what arrived since the last call, in order (lock held). Events that fell
-        out of the bounded queues before this still count, so numbers show the gap."""
-        first, dropped = 0, 0
-        evictions: list[EvictionRecord] = []
-        if self._journal is not None:
-            first, evictions, total = self._journal.records_since(self._journaled)
-            dropped = total - self._journaled - len(evictions)
-            self._journaled = total
-        arrived: list[tuple[int, int, CacheEvent]] = []
-        with contextlib.suppress(IndexError):
-            while True:
-                arrived.append(self._pending.popleft())
-        if arrived:
-            arrived.sort(key=lambda item: item[0])
-            dropped += arrived[-1][0] - self._arrived - len(arrived)
-            self._arrived = arrived[-1][0]
-        seq = self._newest + dropped
-        done = 0  # evictions numbered so far
-        for _, before, event in arrived:
-            upto = min(len(evictions), max(done, before - first + 1))
-            self._evictions.extend(zip(itertools.count(seq + 1), evictions[done:upto]))
-            seq += upto - done + 1
-            done = upto
-            self._notable.append((seq, event))
-        self._evictions.extend(zip(itertools.count(seq + 1), evictions[done:]))
-        self._newest = seq + len(evictions) - done
+P = ParamSpec("P")
 
 
 class _RequestError(Exception):
@@ -292,38 +109,48 @@ class _RequestError(Exception):
         self.close = close
 
 
-def _context_key(wanted: object) -> Hashable:
-    """The cache key for a context sent as null or ``[[name, value], ...]``."""
-    if wanted is None:
-        return ""
-    bad = _RequestError("bad_request", "context must be null, [[name, value], ...] or a string")
-    if not isinstance(wanted, list):
-        raise bad
-    pairs: list[tuple[Any, Any]] = []
-    for pair in wanted:
-        if not (isinstance(pair, list) and len(pair) == 2 and all(map(_is_scalar, pair))):
-            raise bad
-        pairs.append((pair[0], pair[1]))
-    return frozenset(pairs)
-
-
 def _int_param(request: JSONDict, name: str, default: int, maximum: int | None = None) -> int:
+    """A whole-number parameter from 0 to ``MAX_OFFSET`` (capped at ``maximum``)."""
     value = request.get(name)
     if value is None:
         return default
-    if type(value) is not int or value < 0:
-        raise _RequestError("bad_request", f"{name} must be a whole number >= 0, not {value!r}")
+    if type(value) is not int or not 0 <= value <= MAX_OFFSET:
+        shown = repr(value)[:40] if type(value) is not int else f"{value:.3g}"
+        raise _RequestError(
+            "bad_request", f"{name} must be a whole number from 0 to {MAX_OFFSET}, not {shown}"
+        )
     return value if maximum is None else min(value, maximum)
 
 
 class _Client:
-    """One connection: its socket, and whether it said hello."""
+    """One connection: its socket, whether it said hello, and until when it may try."""
 
-    __slots__ = ("greeted", "sock")
+    __slots__ = ("deadline", "greeted", "reads", "sock")
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
         self.sock = sock
         self.greeted = False
+        self.deadline = deadline
+        self.reads = 0
+
+
+class _Rate:
+    """A token bucket: ``take()`` sleeps (without holding the GIL) until a token is there."""
+
+    def __init__(self, per_s: float) -> None:
+        self._per_s = per_s
+        self._tokens = per_s
+        self._at = time.monotonic()
+
+    def take(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(self._per_s, self._tokens + (now - self._at) * self._per_s)
+        self._at = now
+        if self._tokens < 1.0:
+            time.sleep((1.0 - self._tokens) / self._per_s)
+            self._at = time.monotonic()
+            self._tokens = 1.0
+        self._tokens -= 1.0
 
 
 def _set_timeouts(sock: socket.socket, receive_s: float, send_s: float) -> None:
@@ -344,12 +171,30 @@ class StatsServer:
     """Serves read-only snapshots of ``cache`` (and, if allowed, control ops) to clients.
 
     Construct, then ``start()`` (or use it as a context manager); ``serve_stats`` does
-    both. Arguments are those of ``serve_stats``. ``address`` is the bound address after
-    ``start()`` and ``token`` the TCP token (None for Unix sockets). The limits below are
-    class attributes; set them on an instance before ``start()`` to change them.
+    both and takes the same arguments. ``address`` is the bound address after ``start()``
+    and ``token`` the TCP token (None for Unix sockets). The limits below are class
+    attributes; set them on an instance before ``start()`` to change them.
+
+    Args:
+        cache: The cache to expose (read through its public methods only).
+        address: ``unix:DEFAULT`` (a 0600 socket in a 0700 folder), ``unix:/path.sock``
+            or ``tcp:127.0.0.1:PORT`` (port 0: any free one; see ``.address``).
+        monitor: A monitor whose snapshots and trends ``state`` includes.
+        token: The TCP token, at least 16 characters (TCP always needs one; generated
+            and logged if not given).
+        token_file: A file whose first line is the TCP token; only its owner may read it.
+        allow_control: Enable the ``clear``, ``evict`` and ``resize`` ops.
+        allow_remote: Allow binding a TCP host other than loopback.
+        folder: The component folder, reported to clients.
+        components: The component paths, reported to clients.
+
+    Raises ``ComponentError`` for a bad address, an unsafe socket folder, a refused host,
+    a short token, an unreadable or unsafe token file, or a socket that cannot be bound.
     """
 
     max_clients: int = MAX_CLIENTS
+    max_ungreeted: int = MAX_UNGREETED
+    accepts_per_s: float = ACCEPTS_PER_S
     max_line_bytes: int = MAX_LINE_BYTES
     write_timeout_s: float = WRITE_TIMEOUT_S
     idle_timeout_s: float = IDLE_TIMEOUT_S
@@ -387,16 +232,16 @@ class StatsServer:
             if token is not None and token_file is not None:
                 raise ComponentError("pass token or token_file, not both")
             if token is not None:
-                if not isinstance(token, str) or not token.strip():
-                    raise ComponentError("token must be a non-empty string")
-                self.token = token
+                self.token = check_token(token)
             elif token_file is not None:
                 self.token = read_token_file(token_file)
             else:
                 self.token = secrets.token_urlsafe(24)
                 self._token_generated = True
-        self._token_bytes = b"" if self.token is None else self.token.encode("utf-8")
-        self._events = _EventRing(EVICTIONS_KEPT, EVENTS_KEPT)
+        self._token_bytes = (
+            b"" if self.token is None else self.token.encode("utf-8", "surrogatepass")
+        )
+        self._events = EventFeed(EVICTIONS_KEPT, EVENTS_KEPT)
         self._listener_lock = threading.Lock()
         self._lifecycle = threading.Lock()
         self._started = False
@@ -405,9 +250,11 @@ class StatsServer:
         self._listening: socket.socket | None = None
         self._socket_id: tuple[int, int] | None = None
         self._clients: set[_Client] = set()
+        self._ungreeted: OrderedDict[_Client, None] = OrderedDict()  # oldest first
         self._client_threads: set[threading.Thread] = set()
         self._clients_lock = threading.Lock()
-        self._forms = _ContextMemo()
+        self._refs = ContextRefs()
+        self._forms = ContextMemo(self._refs)
         self._ops: dict[str, Callable[[_Client, JSONDict], JSONDict]] = {
             "hello": self._op_hello,
             "state": self._op_state,
@@ -570,7 +417,9 @@ class StatsServer:
     # ------------------------------------------------------------- connections
 
     def _accept_loop(self, listening: socket.socket) -> None:
+        rate = _Rate(self.accepts_per_s)
         while True:
+            rate.take()
             try:
                 sock, _ = listening.accept()
             except OSError:
@@ -586,31 +435,45 @@ class StatsServer:
                 sock.close()
 
     def _admit(self, sock: socket.socket) -> None:
-        """Serve ``sock`` from a thread of its own, or refuse it when the server is full."""
+        """Serve ``sock`` from a thread of its own until it says hello (or fails to, by its
+        deadline). When ``max_ungreeted`` connections wait for a hello, the oldest of them
+        makes room: it gets ``busy``."""
+        client = _Client(sock, time.monotonic() + self.hello_timeout_s)
         _set_timeouts(sock, self.hello_timeout_s, self.write_timeout_s)
-        client = _Client(sock)
+        bumped: _Client | None = None
         with self._clients_lock:
-            full = len(self._clients) >= self.max_clients or self._closed
-            if not full:
-                self._clients.add(client)
-                if len(self._clients) == 1:
-                    self._attach_listener()
-                worker = threading.Thread(
-                    target=self._serve_client,
-                    args=(client,),
-                    name="promptcache-stats-client",
-                    daemon=True,
-                )
-                self._client_threads.add(worker)
-        if full:
-            log.info("stats server busy: refusing a connection")
-            _set_timeouts(sock, _DRAIN_S, _DRAIN_S)
-            self._send(client, _error(None, "busy", f"more than {self.max_clients} clients"))
+            if self._closed:
+                sock.close()
+                return
+            if len(self._ungreeted) >= self.max_ungreeted:
+                bumped, _ = self._ungreeted.popitem(last=False)
+            self._ungreeted[client] = None
+            self._clients.add(client)
+            if len(self._clients) == 1:
+                self._attach_listener()
+            worker = threading.Thread(
+                target=self._serve_client,
+                args=(client,),
+                name="promptcache-stats-client",
+                daemon=True,
+            )
+            self._client_threads.add(worker)
+        if bumped is not None:
+            log.info("stats server: more than %d connections without a hello", self.max_ungreeted)
             with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_WR)
-            sock.close()
-            return
+                bumped.sock.shutdown(socket.SHUT_RD)  # its thread's recv() returns, and sees why
         worker.start()
+
+    def _greet(self, client: _Client) -> None:
+        """Count ``client`` among the greeted ones, or refuse it with ``busy``."""
+        with self._clients_lock:
+            if client not in self._ungreeted:
+                raise _RequestError("busy", "too many connections without a hello", close=True)
+            if len(self._clients) - len(self._ungreeted) >= self.max_clients:
+                del self._ungreeted[client]
+                raise _RequestError("busy", f"more than {self.max_clients} clients", close=True)
+            del self._ungreeted[client]
+            client.greeted = True
 
     def _serve_client(self, client: _Client) -> None:
         polite = False
@@ -622,11 +485,12 @@ class StatsServer:
             log.exception("stats server: client handler failed")
         finally:
             if polite:
-                self._close_politely(client.sock)
+                self._close_politely(client.sock, _DRAIN_S if client.greeted else _HELLO_DRAIN_S)
             else:
                 client.sock.close()
             with self._clients_lock:
                 self._clients.discard(client)
+                self._ungreeted.pop(client, None)
                 self._client_threads.discard(threading.current_thread())
                 if not self._clients:
                     self._detach_listener()
@@ -642,6 +506,8 @@ class StatsServer:
                 self._send(client, _error(None, "too_long", message))
                 return True
             if end < 0:
+                if not client.greeted and not self._hello_read_allowed(client):
+                    return False
                 try:
                     chunk = sock.recv(_RECV_BYTES)
                 except BlockingIOError:  # SO_RCVTIMEO ran out
@@ -650,6 +516,8 @@ class StatsServer:
                     log.info("stats server: dropping a client %s for %.0f s", what, timeout)
                     return False
                 if not chunk or self._closed:
+                    if not client.greeted and not self._closed and self._was_bumped(client):
+                        self._send(client, _error(None, "busy", "too many connections"))
                     return True
                 pending += chunk
                 continue
@@ -661,15 +529,30 @@ class StatsServer:
             response, close = self._respond(client, line)
             if not self._send(client, response):
                 return False
-            if close:
+            if close or not client.greeted:  # before a hello, any error ends the connection
                 return True
             if client.greeted and not was_greeted:  # from the hello deadline to the idle one
                 _set_timeouts(sock, self.idle_timeout_s, self.write_timeout_s)
 
+    def _hello_read_allowed(self, client: _Client) -> bool:
+        """Before a hello: set the read timeout to what is left of the connection's
+        deadline; False (drop it) when none is left or it has read too often."""
+        client.reads += 1
+        left = client.deadline - time.monotonic()
+        if left <= 0 or client.reads > MAX_HELLO_READS:
+            log.info("stats server: dropping a client without a hello")
+            return False
+        _set_timeouts(client.sock, left, self.write_timeout_s)
+        return True
+
+    def _was_bumped(self, client: _Client) -> bool:
+        with self._clients_lock:
+            return client in self._clients and client not in self._ungreeted
+
     def _send(self, client: _Client, message: JSONDict) -> bool:
         """Send one line; False when the client does not take it within the write timeout."""
         try:
-            client.sock.sendall(_encode(message))
+            client.sock.sendall(encode_message(message))
         except BlockingIOError:  # SO_SNDTIMEO ran out: the client is not reading
             log.info("stats server: dropping a client whose writes block")
             return False
@@ -679,14 +562,14 @@ class StatsServer:
         return True
 
     @staticmethod
-    def _close_politely(sock: socket.socket) -> None:
+    def _close_politely(sock: socket.socket, drain_s: float) -> None:
         """Close after the client has read what was sent: shut our side, then read what
         it still sends (briefly) so that unread data does not turn the close into a reset
         that can destroy the last line."""
         try:
             sock.shutdown(socket.SHUT_WR)
-            _set_timeouts(sock, _DRAIN_S, _DRAIN_S)
-            deadline, left = time.monotonic() + _DRAIN_S, _DRAIN_BYTES
+            _set_timeouts(sock, drain_s, drain_s)
+            deadline, left = time.monotonic() + drain_s, _DRAIN_BYTES
             while left > 0 and time.monotonic() < deadline:
                 chunk = sock.recv(_RECV_BYTES)
                 if not chunk:
@@ -742,7 +625,8 @@ class StatsServer:
                 token.encode("utf-8", "surrogatepass"), self._token_bytes
             ):
                 raise _RequestError("bad_token", "wrong or missing token", close=True)
-        client.greeted = True
+        if not client.greeted:
+            self._greet(client)
         log.debug("stats client: %.200s", request.get("client"))
         return {
             "server": "promptcache",
@@ -810,16 +694,26 @@ class StatsServer:
         path = request.get("path")
         if not isinstance(path, str):
             raise _RequestError("bad_request", 'evict needs a "path" string')
-        if "context" not in request:
-            raise _RequestError("bad_request", 'evict needs a "context" (null for none)')
-        wanted = request["context"]
-        if isinstance(wanted, str):  # a key of another kind, sent as its repr: scan for it
-            removed = 0
-            for view in self.cache.entries():
-                if view.path == path and context_json(view.context) == wanted:
-                    removed += self.cache.invalidate(path, view.context, reason="manual")
-            return {"removed": removed}
-        return {"removed": self.cache.invalidate(path, _context_key(wanted), reason="manual")}
+        try:
+            if "context_key" in request:  # the lossless form
+                context = decode_context(request["context_key"], self._refs.resolve)
+            elif "context" not in request:
+                raise _RequestError("bad_request", 'evict needs a "context_key" (or "context")')
+            elif isinstance(request["context"], str):
+                return {"removed": self._evict_by_repr(path, request["context"])}
+            else:
+                context = legacy_context_key(request["context"])
+        except ProtocolError as exc:
+            raise _RequestError("bad_request", str(exc)) from None
+        return {"removed": self.cache.invalidate(path, context, reason="manual")}
+
+    def _evict_by_repr(self, path: str, wanted: str) -> int:
+        """v1 clients send a key of another kind as its repr: scan for it."""
+        removed = 0
+        for view in self.cache.entries():
+            if view.path == path and context_json(view.context) == wanted:
+                removed += self.cache.invalidate(path, view.context, reason="manual")
+        return removed
 
     def _op_resize(self, client: _Client, request: JSONDict) -> JSONDict:
         max_size = request.get("max_size")
@@ -831,43 +725,22 @@ class StatsServer:
         return {"evicted": evicted}
 
 
-def serve_stats(
-    cache: ComponentCache,
-    address: str = "unix:DEFAULT",
-    *,
-    monitor: CachePerformanceMonitor | None = None,
-    token: str | None = None,
-    token_file: str | os.PathLike[str] | None = None,
-    allow_control: bool = False,
-    allow_remote: bool = False,
-    folder: str | os.PathLike[str] | None = None,
-    components: Iterable[str] | None = None,
-) -> StatsServer:
-    """Serve ``cache``'s stats on ``address`` from a daemon thread; returns the running server.
+def _started(server_type: Callable[P, StatsServer]) -> Callable[P, StatsServer]:
+    """``serve_stats``: the server's own parameters, and ``start()`` called for you."""
 
-    Args:
-        cache: The cache to expose (read through its public methods only).
-        address: ``unix:DEFAULT`` (a 0600 socket in a 0700 folder), ``unix:/path.sock``
-            or ``tcp:127.0.0.1:PORT`` (port 0: any free one; see ``.address``).
-        monitor: A monitor whose snapshots and trends ``state`` includes.
-        token: The TCP token (TCP always needs one; generated and logged if not given).
-        token_file: A file whose first line is the TCP token.
-        allow_control: Enable the ``clear``, ``evict`` and ``resize`` ops.
-        allow_remote: Allow binding a TCP host other than loopback.
-        folder: The component folder, reported to clients.
-        components: The component paths, reported to clients.
+    @functools.wraps(server_type, assigned=("__module__",), updated=())
+    def serve_stats(*args: P.args, **kwargs: P.kwargs) -> StatsServer:
+        """Serve ``cache``'s stats on ``address`` from a daemon thread; returns the running
+        server. Takes ``StatsServer``'s arguments:
+        ``serve_stats(cache, address="unix:DEFAULT", *, monitor=None, token=None,
+        token_file=None, allow_control=False, allow_remote=False, folder=None,
+        components=None)``; see ``StatsServer``.
+        """
+        return server_type(*args, **kwargs).start()
 
-    Raises ``ComponentError`` for a bad address, an unsafe socket folder, a refused host,
-    an unreadable token file, or a socket that cannot be bound.
-    """
-    return StatsServer(
-        cache,
-        address,
-        monitor=monitor,
-        token=token,
-        token_file=token_file,
-        allow_control=allow_control,
-        allow_remote=allow_remote,
-        folder=folder,
-        components=components,
-    ).start()
+    signature = inspect.signature(server_type).replace(return_annotation="StatsServer")
+    serve_stats.__signature__ = signature  # type: ignore[attr-defined]
+    return serve_stats
+
+
+serve_stats = _started(StatsServer)

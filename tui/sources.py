@@ -25,6 +25,7 @@ from promptcache import (
 )
 from promptcache.client import RemoteClient, RemoteError, entry_view, event_from, snapshot_from
 from promptcache.errors import PromptCacheError
+from promptcache.protocol import evict_params
 from promptcache.tui.state import (
     AppState,
     Connection,
@@ -157,13 +158,6 @@ class LocalSource:
         self._journal.close()
 
 
-def wire_context(context: Hashable) -> object:
-    """A context key as the protocol's ``evict`` takes it."""
-    if isinstance(context, frozenset):
-        return sorted([list(pair) for pair in context])
-    return None if context == "" else context
-
-
 class RemoteSource:
     """The cache of another process, through its stats server. Reconnects every
     ``RETRY_S`` seconds after a failure, and gives up on errors retrying cannot fix."""
@@ -293,7 +287,7 @@ class RemoteSource:
         self._control("clear")
 
     def evict(self, path: str, context: Hashable) -> bool:
-        return bool(self._control("evict", path=path, context=wire_context(context)).get("removed"))
+        return bool(self._control("evict", **evict_params(path, context)).get("removed"))
 
     def close(self) -> None:
         self.client.close()

@@ -19,6 +19,8 @@ from promptcache.server import StatsServer
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_LIBRARY = ROOT / "tui" / "sample_library"
 EXAMPLE = ROOT / "examples" / "prompt_server.py"
+TOKEN = "a-test-token-of-24-chars"
+"""A TCP token long enough for the server (16 characters at least)."""
 TIMEOUT = 10.0
 """A generous bound for anything that should happen at once; never a speed assertion."""
 

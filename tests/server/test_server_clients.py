@@ -10,7 +10,15 @@ import threading
 import time
 
 import pytest
-from server_testlib import SAMPLE_LIBRARY, Client, ServerFactory, connect, rss_bytes, wait_until
+from server_testlib import (
+    SAMPLE_LIBRARY,
+    TOKEN,
+    Client,
+    ServerFactory,
+    connect,
+    rss_bytes,
+    wait_until,
+)
 
 from promptcache import CachedComponentLoader, ComponentCache, StatsServer
 
@@ -42,16 +50,26 @@ def still_serves(server: StatsServer) -> None:
         b"[" * 50_000 + b"\n",
     ],
 )
-def test_malformed_lines_are_bad_request_and_keep_the_connection(
+def test_malformed_lines_are_bad_request_and_keep_a_greeted_connection(
     server: StatsServer, line: bytes
 ) -> None:
-    c = Client(server.address)
+    c = greeted(server)
     c.send_raw(line)
     message = c.recv()
     assert message["id"] is None
     assert message["error"]["code"] == "bad_request"
-    c.hello()  # the connection is still usable, even before hello
-    assert c.call("config")["control"] is False
+    assert c.call("config")["control"] is False  # the connection is still usable
+
+
+@pytest.mark.parametrize("line", [b"not json\n", b'{"v": 1}\n', b'{"v": 1, "op": "hello"}\n'])
+def test_any_error_before_hello_closes_the_connection(server: StatsServer, line: bytes) -> None:
+    # issue 10 item 9: a client that has not said hello gets one answer, not one per line
+    c = Client(server.address)
+    with contextlib.suppress(OSError):  # closed while the later lines were still going out
+        c.send_raw(line * 1000)
+    assert c.recv_error()["code"] == "bad_request"
+    assert c.wait_closed() == 0  # nothing more: the 999 other lines were never answered
+    wait_until(lambda: server.clients == 0)
 
 
 def test_missing_op_is_bad_request(server: StatsServer) -> None:
@@ -141,7 +159,9 @@ def test_200_connections_at_once(make_server: ServerFactory, cache: ComponentCac
         if message["ok"]:
             served.append(c)
         else:
-            assert message["id"] is None and message["error"]["code"] == "busy"
+            # busy at once (id null: 32 newer connections came without a hello), or as
+            # the answer to its hello (32 clients are served already)
+            assert message["id"] in (None, 1) and message["error"]["code"] == "busy"
             c.wait_closed()
             busy += 1
     assert (len(served), busy) == (32, 168)
@@ -232,7 +252,7 @@ def test_connections_without_a_hello_do_not_hold_a_slot(
 
 def test_abrupt_disconnects(make_server: ServerFactory, cache: ComponentCache) -> None:
     server = make_server()
-    tcp = make_server("tcp:127.0.0.1:0", token="t")
+    tcp = make_server("tcp:127.0.0.1:0", token=TOKEN)
     for _ in range(5):
         half = Client(server.address)
         half.send_raw(b'{"v": 1, "id": 1, "op": "hel')
@@ -241,7 +261,7 @@ def test_abrupt_disconnects(make_server: ServerFactory, cache: ComponentCache) -
         gone.send({"v": 1, "id": 2, "op": "state", "entry_limit": 1000})
         gone.close()  # before reading the answer
         reset = Client(tcp.address)
-        reset.hello(token="t")
+        reset.hello(token=TOKEN)
         reset.send({"v": 1, "id": 2, "op": "state"})
         reset.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         reset.close()  # RST

@@ -22,6 +22,7 @@ ENTRY_KEYS = {
     "rank",
     "path",
     "context",
+    "context_key",
     "context_label",
     "size_bytes",
     "hits",
@@ -112,9 +113,9 @@ def test_missing_version_is_bad_version(server: StatsServer) -> None:
 
 
 def test_tcp_hello_needs_the_token(make_server: ServerFactory) -> None:
-    server = make_server("tcp:127.0.0.1:0", token="s3cret-token")
-    assert Client(server.address).hello(token="s3cret-token")["protocol"] == 1
-    for wrong in (None, "", "s3cret-toke", "s3cret-token-", "é", 123):
+    server = make_server("tcp:127.0.0.1:0", token="s3cret-token-0123456")
+    assert Client(server.address).hello(token="s3cret-token-0123456")["protocol"] == 1
+    for wrong in (None, "", "s3cret-token-012345", "s3cret-token-0123456-", "é", 123):
         c = Client(server.address)
         params = {} if wrong is None else {"token": wrong}
         c.send({"v": 1, "id": 1, "op": "hello", **params})

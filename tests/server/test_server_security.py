@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from server_testlib import Client, ServerFactory
+from server_testlib import TOKEN, Client, ServerFactory
 
 from promptcache import ComponentCache, ComponentError, StatsServer, parse_address, serve_stats
 from promptcache.addresses import Address, default_socket_path
@@ -139,6 +139,29 @@ def test_symlinked_folder_is_refused(sock_dir: Path, cache: ComponentCache) -> N
         serve_stats(cache, f"unix:{sock_dir}/link/s.sock")
 
 
+@pytest.mark.parametrize("depth", [1, 3])
+def test_a_parent_folder_others_can_write_is_refused(
+    sock_dir: Path, cache: ComponentCache, depth: int
+) -> None:
+    # issue 10 item 12: whoever can write a parent can rename the socket folder away
+    open_parent = sock_dir / "open"
+    private = open_parent.joinpath(*["p"] * depth)
+    private.mkdir(parents=True, mode=0o700)
+    open_parent.chmod(0o777)
+    with pytest.raises(ComponentError, match="writable by group or others and not sticky") as e:
+        serve_stats(cache, f"unix:{private}/s.sock")
+    assert str(open_parent) in str(e.value)
+    assert not (private / "s.sock").exists()
+
+
+def test_a_sticky_parent_folder_is_accepted(make_server: ServerFactory, sock_dir: Path) -> None:
+    sticky = sock_dir / "sticky"  # as /tmp is: others can write, but not rename ours
+    (sticky / "mine").mkdir(parents=True, mode=0o700)
+    sticky.chmod(0o1777)
+    server = make_server(f"unix:{sticky}/mine/s.sock")
+    assert Client(server.address).hello()["protocol"] == 1
+
+
 def test_missing_parent_folder_is_an_error(sock_dir: Path, cache: ComponentCache) -> None:
     with pytest.raises(ComponentError, match="cannot create"):
         serve_stats(cache, f"unix:{sock_dir}/a/b/s.sock")
@@ -220,14 +243,14 @@ def test_tcp_refuses_non_local_hosts(cache: ComponentCache, host: str) -> None:
 
 
 def test_tcp_0000_with_allow_remote(make_server: ServerFactory) -> None:
-    server = make_server("tcp:0.0.0.0:0", allow_remote=True, token="t")
+    server = make_server("tcp:0.0.0.0:0", allow_remote=True, token=TOKEN)
     port = int(server.address.rpartition(":")[2])
     assert port > 0 and server.address == f"tcp:0.0.0.0:{port}"
-    assert Client(f"tcp:127.0.0.1:{port}").hello(token="t")["protocol"] == 1
+    assert Client(f"tcp:127.0.0.1:{port}").hello(token=TOKEN)["protocol"] == 1
 
 
 def test_tcp_port_zero_reports_the_real_port(make_server: ServerFactory) -> None:
-    server = make_server("tcp:127.0.0.1:0", token="t")
+    server = make_server("tcp:127.0.0.1:0", token=TOKEN)
     assert server.address.startswith("tcp:127.0.0.1:")
     assert int(server.address.rpartition(":")[2]) > 0
 
@@ -236,11 +259,11 @@ def test_tcp_ipv6_loopback(make_server: ServerFactory) -> None:
     if not socket.has_ipv6:
         pytest.skip("no IPv6")
     try:
-        server = make_server("tcp:[::1]:0", token="t")
+        server = make_server("tcp:[::1]:0", token=TOKEN)
     except ComponentError as exc:
         pytest.skip(f"no IPv6 loopback here: {exc}")
     assert server.address.startswith("tcp:[::1]:")
-    assert Client(server.address).hello(token="t")["protocol"] == 1
+    assert Client(server.address).hello(token=TOKEN)["protocol"] == 1
 
 
 def test_generated_token_is_logged_once(
@@ -256,10 +279,46 @@ def test_generated_token_is_logged_once(
 
 def test_token_from_file(make_server: ServerFactory, tmp_path: Path) -> None:
     token_file = tmp_path / "token.txt"
-    token_file.write_text("  from-the-file  \nsecond line ignored\n")
+    token_file.write_text("  from-the-file-0123  \nsecond line ignored\n")
+    token_file.chmod(0o600)
     server = make_server("tcp:127.0.0.1:0", token_file=token_file)
-    assert server.token == "from-the-file"
-    assert Client(server.address).hello(token="from-the-file")["protocol"] == 1
+    assert server.token == "from-the-file-0123"
+    assert Client(server.address).hello(token="from-the-file-0123")["protocol"] == 1
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602, 0o644])
+def test_a_token_file_others_can_read_or_write_is_refused(
+    cache: ComponentCache, tmp_path: Path, mode: int
+) -> None:
+    # issue 10 item 12
+    token_file = tmp_path / "token.txt"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(mode)
+    with pytest.raises(ComponentError, match="chmod 600") as caught:
+        serve_stats(cache, "tcp:127.0.0.1:0", token_file=token_file)
+    assert str(token_file) in str(caught.value) and f"{mode:o}" in str(caught.value)
+
+
+def test_a_token_file_that_is_not_a_regular_file_is_refused(
+    cache: ComponentCache, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "token.fifo"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(ComponentError, match="not a regular file"):  # and no hang
+        serve_stats(cache, "tcp:127.0.0.1:0", token_file=fifo)
+
+
+@pytest.mark.parametrize("token", ["x", "short-token", "fifteen-chars-x"])
+def test_a_short_token_is_refused(cache: ComponentCache, tmp_path: Path, token: str) -> None:
+    # issue 10 item 12: a one-character token is guessed at once
+    with pytest.raises(ComponentError, match="at least 16"):
+        serve_stats(cache, "tcp:127.0.0.1:0", token=token)
+    token_file = tmp_path / "token.txt"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    with pytest.raises(ComponentError, match="at least 16") as caught:
+        serve_stats(cache, "tcp:127.0.0.1:0", token_file=token_file)
+    assert str(token_file) in str(caught.value)
 
 
 @pytest.mark.parametrize("content", [None, "", "\n\n", "   \n"])
@@ -269,6 +328,7 @@ def test_missing_or_empty_token_file(
     token_file = tmp_path / "token.txt"
     if content is not None:
         token_file.write_text(content)
+        token_file.chmod(0o600)
     with pytest.raises(ComponentError) as caught:
         serve_stats(cache, "tcp:127.0.0.1:0", token_file=token_file)
     assert str(token_file) in str(caught.value) and "\n" not in str(caught.value)
@@ -280,9 +340,9 @@ def test_token_and_token_file_together(cache: ComponentCache, tmp_path: Path) ->
 
 
 def test_port_in_use(make_server: ServerFactory, cache: ComponentCache) -> None:
-    first = make_server("tcp:127.0.0.1:0", token="t")
+    first = make_server("tcp:127.0.0.1:0", token=TOKEN)
     with pytest.raises(ComponentError, match="cannot listen"):
-        serve_stats(cache, first.address, token="t")
+        serve_stats(cache, first.address, token=TOKEN)
 
 
 def test_unix_server_has_no_token(make_server: ServerFactory) -> None:

@@ -152,7 +152,8 @@ class TestAttach:
         self, run_example: Callable[..., ExampleApp], tmp_path: Path
     ) -> None:
         token_file = tmp_path / "token.txt"
-        token_file.write_text("the-right-token\n")
+        token_file.write_text("the-right-token-0123\n")
+        token_file.chmod(0o600)  # the server refuses a token file others can read
         address = f"tcp:127.0.0.1:{free_port()}"
         run_example("--address", address, "--token-file", str(token_file), "--rate", "50")
         app = AttachApp(RemoteClient(parse_address(address), "a-wrong-token"), refresh_s=0.2)

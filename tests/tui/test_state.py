@@ -6,11 +6,20 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Hashable
+from pathlib import Path
 
 import pytest
 
-from promptcache import CacheEvent, CachePerformanceMonitor, ComponentCache, EntryView
-from promptcache.tui.sources import LocalSource, wire_context
+from promptcache import (
+    CacheEvent,
+    CachePerformanceMonitor,
+    ComponentCache,
+    EntryView,
+    serve_stats,
+)
+from promptcache.addresses import parse_address
+from promptcache.client import RemoteClient
+from promptcache.tui.sources import LocalSource, RemoteSource
 from promptcache.tui.state import EventHistory, TableQuery, table_window
 
 
@@ -127,15 +136,33 @@ class TestLocalSource:
 
 
 @pytest.mark.parametrize(
-    ("context", "wire"),
+    "context",
     [
-        ("", None),
-        ("plain", "plain"),
-        (frozenset({("b", "2"), ("a", "1")}), [["a", "1"], ["b", "2"]]),
+        "",
+        "plain",
+        frozenset({("n", 1)}),
+        frozenset({("b", "2"), ("a", "1")}),
+        ("tuple", 2**70, b"bytes", -0.0),
     ],
+    ids=["none", "string", "frozenset-int", "frozenset-str", "tuple"],
 )
-def test_wire_context(context: Hashable, wire: object) -> None:
-    assert wire_context(context) == wire
+def test_the_attach_source_evicts_any_key_from_the_served_cache(
+    context: Hashable, tmp_path: Path
+) -> None:
+    cache = ComponentCache(max_size=10)
+    cache.put("a.md", "x", context_hash=context)
+    cache.put("keep.md", "y", context_hash=context)
+    address = f"unix:{tmp_path}/s.sock"
+    with serve_stats(cache, address, allow_control=True):
+        source = RemoteSource(RemoteClient(parse_address(address)))
+        try:
+            state = source.collect(TableQuery(0, 10))
+            assert state.link.connection == "connected"
+            (row,) = [r for r in state.table.rows if r.path == "a.md"]
+            assert source.evict(row.path, row.context)
+        finally:
+            source.close()
+    assert [(v.path, v.context) for v in cache.entries()] == [("keep.md", context)]
 
 
 def test_state_and_sources_do_not_import_textual() -> None:
