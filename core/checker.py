@@ -4,7 +4,8 @@ The checks mirror what ``CachedComponentLoader`` refuses (errors) and what makes
 rendering come out wrong (warnings), so a folder that checks clean loads clean:
 
 - errors: unreadable, not UTF-8, too large, malformed placeholders (``{name``,
-  ``{ name }``), a symlink that leads out of the folder, a broken variable-set file;
+  ``{ name }``), a symlink that leads out of the folder, a broken variable-set file,
+  and what is not a component file at all: a FIFO, a device, a dangling or looping symlink;
 - warnings: an empty component, a placeholder that no variable set defines (only when
   the folder has a variable-set file).
 
@@ -21,8 +22,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .cache import MIB
-from .errors import ComponentError, ComponentNotFoundError
-from .paths import resolve_inside
+from .errors import (
+    ComponentError,
+    ComponentNotAFileError,
+    ComponentNotFoundError,
+    ComponentOutsideBaseError,
+    ComponentTooLargeError,
+)
+from .paths import open_component, open_folder, walk_components
 from .template import PLACEHOLDER, find_malformed
 from .varsets import VARS_FILE, VariableSetsError, read_variable_sets
 
@@ -33,6 +40,8 @@ NOT_UTF8 = "not_utf8"
 TOO_LARGE = "too_large"
 MALFORMED = "malformed_placeholder"
 OUTSIDE = "outside_folder"
+NOT_A_FILE = "not_a_file"
+BROKEN_SYMLINK = "broken_symlink"
 BAD_VARS_FILE = "bad_vars_file"
 EMPTY = "empty"
 UNDEFINED = "undefined_variable"
@@ -126,6 +135,11 @@ def _line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+def _too_large(path: str, max_bytes: int) -> ComponentCheck:
+    message = f"over the {max_bytes:,}-byte limit for one component"
+    return ComponentCheck(path, problems=(Problem("error", TOO_LARGE, message),))
+
+
 def check_text(
     path: str, data: bytes, defined: Collection[str] | None = None, *, max_bytes: int = MIB
 ) -> ComponentCheck:
@@ -134,16 +148,7 @@ def check_text(
     ``data`` may hold up to ``max_bytes + 1`` bytes; more than ``max_bytes`` is too large.
     """
     if len(data) > max_bytes:
-        return ComponentCheck(
-            path,
-            problems=(
-                Problem(
-                    "error",
-                    TOO_LARGE,
-                    f"over the {max_bytes:,}-byte limit for one component",
-                ),
-            ),
-        )
+        return _too_large(path, max_bytes)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -184,37 +189,37 @@ def check_text(
     return ComponentCheck(path, names, tuple(problems))
 
 
-def _read_bytes(full: str, limit: int) -> bytes:
-    """Up to ``limit`` bytes of the file, read through one descriptor."""
-    fd = os.open(full, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        data = os.read(fd, limit)
-        while data and len(data) < limit:
-            more = os.read(fd, limit - len(data))
-            if not more:
-                break
-            data += more
-        return data
-    finally:
-        os.close(fd)
+def _read_bytes(base_fd: int, rel: str, limit: int) -> bytes:
+    """The component's bytes, read through the loader's race-free open (``limit``: max)."""
+    return open_component(base_fd, rel, max_bytes=limit)[0]
 
 
 def _check_file(
-    base: Path,
+    base_fd: int,
     rel: str,
-    full: str,
-    symlink: bool,
+    problem: str,
     defined: Collection[str] | None,
     max_bytes: int,
 ) -> ComponentCheck:
-    if symlink:
-        try:
-            resolve_inside(base, rel)
-        except ComponentError as exc:
-            reason = str(exc).removeprefix(f"{rel}: ")
-            return ComponentCheck(rel, problems=(Problem("error", OUTSIDE, reason),))
+    if problem:
+        kind = UNREADABLE if problem.startswith("cannot") else NOT_A_FILE
+        if "symlink" in problem and not problem.startswith("a symlink to"):
+            kind = BROKEN_SYMLINK
+        message = problem if problem.startswith("cannot") else f"is {problem}"
+        return ComponentCheck(rel, problems=(Problem("error", kind, message),))
     try:
-        data = _read_bytes(full, max_bytes + 1)
+        data = _read_bytes(base_fd, rel, max_bytes)
+    except ComponentOutsideBaseError as exc:
+        reason = str(exc).removeprefix(f"{rel}: ")
+        return ComponentCheck(rel, problems=(Problem("error", OUTSIDE, reason),))
+    except ComponentTooLargeError:
+        return _too_large(rel, max_bytes)
+    except ComponentNotAFileError as exc:
+        reason = str(exc).removeprefix(f"{rel}: ")
+        return ComponentCheck(rel, problems=(Problem("error", NOT_A_FILE, reason),))
+    except ComponentError as exc:
+        reason = str(exc).removeprefix(f"{rel}: ")
+        return ComponentCheck(rel, problems=(Problem("error", UNREADABLE, reason),))
     except OSError as exc:
         why = exc.strerror or exc.__class__.__name__
         return ComponentCheck(rel, problems=(Problem("error", UNREADABLE, f"cannot read ({why})"),))
@@ -222,46 +227,6 @@ def _check_file(
 
 
 # ---------------------------------------------------------------------- the folder
-
-
-def _walk(base: str) -> tuple[list[tuple[str, str, bool]], list[ComponentCheck]]:
-    """Component files as (relative POSIX path, full path, is a symlink), and unreadable dirs.
-
-    The same files as ``promptcache.paths.list_components``: hidden names skipped, regular files
-    (symlinks followed), symlinked folders not entered.
-    """
-    files: list[tuple[str, str, bool]] = []
-    broken: list[ComponentCheck] = []
-    stack = [("", base)]
-    while stack:
-        prefix, folder = stack.pop()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if name.startswith("."):
-                        continue
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append((f"{prefix}{name}/", entry.path))
-                        elif entry.is_file():
-                            files.append((prefix + name, entry.path, entry.is_symlink()))
-                    except OSError:  # pragma: no cover - vanished while listing
-                        continue
-        except OSError as exc:
-            if not prefix:
-                raise ComponentError(
-                    f"{base}: cannot list the folder ({exc.strerror})", base
-                ) from None
-            why = exc.strerror or exc.__class__.__name__
-            broken.append(
-                ComponentCheck(
-                    prefix.rstrip("/"),
-                    problems=(Problem("error", UNREADABLE, f"cannot list the folder ({why})"),),
-                )
-            )
-    files.sort()
-    return files, broken
 
 
 _LINE_OF_ERROR = re.compile(r":(\d+): ")
@@ -314,13 +279,15 @@ def check_folder(
                 extra.append(_vars_file_problem(vars_path, exc))
             else:
                 defined = frozenset(name for values in sets.values() for name in values)
-    files, broken = _walk(str(resolved))
-    checks = [
-        _check_file(resolved, rel, full, symlink, defined, max_component_bytes)
-        for rel, full, symlink in files
-    ]
-    if broken or extra:
-        checks.extend(broken)
+    base_fd = open_folder(resolved)
+    try:
+        checks = [
+            _check_file(base_fd, rel, problem, defined, max_component_bytes)
+            for rel, _st, problem in walk_components(resolved)
+        ]
+    finally:
+        os.close(base_fd)
+    if extra:
         checks.extend(extra)
         checks.sort(key=lambda c: c.path)
     return CheckReport(str(resolved), tuple(checks), vars_file)

@@ -331,7 +331,7 @@ def walk_components(base: Path | str) -> Iterator[tuple[str, os.stat_result | No
     stack = [""]
     while stack:
         prefix = stack.pop()
-        folder = os.path.join(root, prefix) if prefix else root
+        folder = os.path.join(root, prefix.rstrip("/")) if prefix else root
         try:
             with os.scandir(folder) as entries:
                 listed = list(entries)
