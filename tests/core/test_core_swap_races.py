@@ -22,7 +22,7 @@ from core_testlib import LoaderFactory
 from promptcache import CachedComponentLoader, ComponentError
 from promptcache.checker import check_folder
 
-SECONDS = 2.0
+SECONDS = 3.0
 """How long each scenario swaps; loads run for as long."""
 
 SECRET = "SECRET {outside_only}"
@@ -66,8 +66,11 @@ def swap() -> Iterator[Callable[[Path, Path], subprocess.Popen[str]]]:
         proc.wait()
 
 
-def _run_bounded(work: Callable[[], None], proc: subprocess.Popen[str]) -> int:
-    """Call ``work`` until the swapper ends; fail if one call hangs. Returns the calls."""
+def _run_bounded(work: Callable[[], None], proc: subprocess.Popen[str], threads: int = 3) -> int:
+    """Call ``work`` from ``threads`` threads until the swapper ends; fail if one hangs.
+
+    Returns how many calls finished.
+    """
     calls = 0
     failure: list[BaseException] = []
 
@@ -80,10 +83,13 @@ def _run_bounded(work: Callable[[], None], proc: subprocess.Popen[str]) -> int:
         except BaseException as exc:  # surfaced below
             failure.append(exc)
 
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    thread.join(SECONDS + 15)
-    assert not thread.is_alive(), f"a load hung after {calls} calls"
+    workers = [threading.Thread(target=loop, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + SECONDS + 15
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    assert not any(w.is_alive() for w in workers), f"a call hung (after {calls} calls)"
     if failure:
         raise failure[0]
     assert proc.stdout is not None
