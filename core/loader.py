@@ -593,7 +593,7 @@ class CachedComponentLoader:
         """Save usage counts (if a file is set; a failure is logged) and stop watching files."""
         try:
             self.save_hot_usage()
-        except ComponentError as exc:
+        except (ComponentError, OSError) as exc:
             log.warning("hot usage not saved: %s", exc)
         finally:
             self._stop_inotify()

@@ -84,9 +84,10 @@ def resolve_inside(base: Path, component_path: str) -> Path:
     return resolved
 
 
-def _os_error(component_path: str, exc: OSError) -> ComponentError:
+def _os_error(component_path: str, exc: OSError, base: str = "") -> ComponentError:
     if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return ComponentNotFoundError(f"{component_path}: no such component", component_path)
+        where = f" in {base}" if base.startswith("/") and "\x00" not in base else ""
+        return ComponentNotFoundError(f"{component_path}: no such component{where}", component_path)
     if exc.errno == errno.ELOOP:
         return ComponentError(
             f"{component_path}: cannot resolve path (too many levels of symbolic links)",
@@ -187,7 +188,7 @@ def _walk_open(base_fd: int, base_name: str, component_path: str) -> int:
             try:
                 st = os.stat(name, dir_fd=here, follow_symlinks=False)
             except OSError as exc:
-                raise _os_error(component_path, exc) from None
+                raise _os_error(component_path, exc, base_name) from None
             if stat.S_ISLNK(st.st_mode):
                 links += 1
                 if links > MAX_SYMLINKS:
@@ -195,7 +196,7 @@ def _walk_open(base_fd: int, base_name: str, component_path: str) -> int:
                 try:
                     target = os.readlink(name, dir_fd=here)
                 except OSError as exc:
-                    raise _os_error(component_path, exc) from None
+                    raise _os_error(component_path, exc, base_name) from None
                 if target.startswith("/"):
                     # Absolute: acceptable only when it names a place inside base.
                     target_parts = _parts(os.path.normpath(target))
@@ -216,19 +217,17 @@ def _walk_open(base_fd: int, base_name: str, component_path: str) -> int:
                 continue
             if not last:
                 if not stat.S_ISDIR(st.st_mode):
-                    raise ComponentNotFoundError(
-                        f"{component_path}: no such component", component_path
-                    )
+                    raise _os_error(component_path, OSError(errno.ENOTDIR, "no"), base_name)
                 try:
                     stack.append(os.open(name, _DIR_FLAGS, dir_fd=here))
                 except OSError as exc:
-                    raise _os_error(component_path, exc) from None
+                    raise _os_error(component_path, exc, base_name) from None
                 continue
             _require_regular(component_path, st)
             try:
                 fd = os.open(name, _FILE_FLAGS, dir_fd=here)
             except OSError as exc:  # ELOOP: swapped for a symlink since the stat
-                raise _os_error(component_path, exc) from None
+                raise _os_error(component_path, exc, base_name) from None
             try:
                 _require_regular(component_path, os.fstat(fd))
             except BaseException:

@@ -18,13 +18,16 @@ error that names the file and the line.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import tomllib
 from pathlib import Path
 
-from .errors import ComponentError
+from .errors import ComponentError, ComponentNotFoundError
+from .files import atomic_write, refuse_untrusted
+from .paths import open_component
+
+MAX_VARS_BYTES = 1 << 20
+"""The largest variable-set file read (1 MiB)."""
 
 VARS_FILE = ".promptcache-vars.toml"
 """The variable-set file's name inside a component folder (hidden: never a component)."""
@@ -64,23 +67,37 @@ def _line_of(text: str, table: str, key: str | None = None) -> int:
 def read_variable_sets(path: Path) -> dict[str, dict[str, str]]:
     """The sets in ``path`` ({} when the file does not exist); values as strings.
 
-    Raises ``VariableSetsError`` naming the file and line for bad syntax or wrong types.
+    The file is read like a component of its own folder: no symlink leading out of it,
+    no FIFO or device, at most ``MAX_VARS_BYTES``; and only when the user owns it and
+    nobody else can write it. Raises ``VariableSetsError`` naming the file (and the line
+    for bad syntax or wrong types).
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        raw, st = open_component(path.parent, path.name, max_bytes=MAX_VARS_BYTES)
+    except ComponentNotFoundError:
         return {}
+    except ComponentError as exc:
+        reason = str(exc).removeprefix(f"{path.name}: ")
+        raise VariableSetsError(f"{path}: {reason}", str(path)) from None
+    try:
+        refuse_untrusted(path, st, "the variable file")
+    except ComponentError as exc:
+        raise VariableSetsError(str(exc), str(path)) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise VariableSetsError(f"{path}: not UTF-8 text", str(path)) from None
-    except OSError as exc:
-        raise VariableSetsError(f"{path}: cannot read ({exc.strerror})", str(path)) from None
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise VariableSetsError(f"{path}: tables or arrays nested too deeply", str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         match = _LINE.search(str(exc))
         line = match.group(1) if match else "1"
         reason = _LINE.sub("", str(exc)).strip()
         raise VariableSetsError(f"{path}:{line}: {reason}", str(path)) from None
+    except ValueError as exc:  # a number over Python's digit limit
+        raise VariableSetsError(f"{path}: {exc}", str(path)) from None
     sets: dict[str, dict[str, str]] = {}
     for name, table in data.items():
         if not isinstance(table, dict):
@@ -130,12 +147,4 @@ def save_variable_set(path: Path, name: str, values: dict[str, str]) -> None:
         raise VariableSetsError(f"{path}: a variable set needs a name", str(path))
     sets = read_variable_sets(path)
     sets[name] = dict(values)
-    text = format_variable_sets(sets)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, format_variable_sets(sets))
