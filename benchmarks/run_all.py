@@ -19,6 +19,7 @@ BENCHMARKS = (
     "tui_live",
     "live_reload",
     "server_overhead",
+    "fleet_store",
 )
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,6 +25,7 @@ server (promptcache.serve_stats). The components are browsed in the application,
   promptcache attach                 the one application of yours serving on unix:DEFAULT
   promptcache attach unix:/run/user/1000/promptcache/4242.sock
   promptcache attach tcp:127.0.0.1:8765 --token-file token.txt
+  promptcache attach redis://127.0.0.1:6379/0  the fleet of workers sharing a store
 
 Over SSH, forward the socket or port first, then attach to the local end:
   ssh -L 8765:127.0.0.1:8765 server      then  promptcache attach tcp:127.0.0.1:8765 ...
@@ -74,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def attach(argv: Sequence[str]) -> int:
-    """``promptcache attach [ADDRESS]``."""
+    """``promptcache attach [ADDRESS]``; a ``redis://`` address shows the fleet instead."""
+    if any(a.lower().startswith(("redis://", "rediss://")) for a in argv):
+        from .fleet_attach import attach_fleet
+
+        return attach_fleet(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     from promptcache.client import RemoteClient
@@ -97,5 +102,6 @@ def attach(argv: Sequence[str]) -> int:
     app = AttachApp(RemoteClient(address, token, rediscover=rediscover), refresh_s=args.refresh)
     if args.theme is not None:
         app.theme = args.theme
-    app.run()
-    return 0
+    from .exit_signals import run_until_exit_signal
+
+    return run_until_exit_signal(app)

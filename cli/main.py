@@ -13,6 +13,7 @@ from promptcache.tui import SAMPLE_LIBRARY
 from promptcache.workloads import WORKLOADS
 
 from .args import positive_float, positive_int, theme_name
+from .exit_signals import run_until_exit_signal
 
 DEMO_MEMORY_MB = 0.22
 """The demo's memory budget: small enough that memory evictions show next to size ones."""
@@ -35,6 +36,11 @@ A running application's cache, and the app in a browser:
 
   promptcache attach [ADDRESS]  live panels for a cache served by promptcache.serve_stats
   promptcache serve [PATH]      this app over HTTP on localhost (textual-serve)
+
+Many workers sharing one Redis or Valkey server:
+
+  promptcache publish DIR redis://HOST:PORT/DB  upload the components (changed ones only)
+  promptcache attach redis://HOST:PORT/DB       the fleet: workers, versions, hit ratio
 """
 
 
@@ -125,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .attach import attach
 
         return attach(args_list[1:])
+    if args_list and args_list[0] == "publish":
+        from .publish import publish_command
+
+        return publish_command(args_list[1:])
     if args_list and args_list[0] == "serve":
         from .serve import serve
 
@@ -160,11 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.theme is not None:
         app.theme = args.theme
     try:
-        app.run()
+        return run_until_exit_signal(app)
     finally:
         app.loader.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

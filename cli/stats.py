@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
-from promptcache import CachedComponentLoader, ComponentCache, ComponentError
+from promptcache import HIT_RATIO_TARGET, CachedComponentLoader, ComponentCache, ComponentError
 from promptcache.cache import MIB
 from promptcache.replay import ReplayResult, read_trace, replay
-from promptcache.workloads import WORKLOADS, generate, request_universe
+from promptcache.workloads import WORKLOADS, WorkloadName, generate, request_universe
 
 from .args import non_negative_float, positive_float, positive_int, whole_number
 from .output import LazyProgress, UsageError, diagnostic, emit, existing_folder, plural, print_json
@@ -37,7 +39,8 @@ Replay traffic through the real loader and cache and report the hit ratio (lifet
 per phase), evictions by reason, memory and time-per-request percentiles.
 
 Traffic is a synthetic --workload over DIR's components (default: the current folder;
-components that cannot be loaded are left out), or a --trace file: one request per line,
+components that cannot be loaded are left out; without --workload or --trace, the zipf
+workload), or a --trace file: one request per line,
 a component path relative to DIR, optionally followed by a TAB and a JSON object of
 context variables; blank lines and lines starting with # are ignored.
 
@@ -57,8 +60,10 @@ def add_parser(commands: Subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     stats.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR")
-    source = stats.add_mutually_exclusive_group(required=True)
-    source.add_argument("--workload", choices=WORKLOADS, help="a synthetic request pattern")
+    source = stats.add_mutually_exclusive_group()
+    source.add_argument(
+        "--workload", choices=WORKLOADS, help="a synthetic request pattern (default: zipf)"
+    )
     source.add_argument("--trace", type=Path, metavar="FILE", help="a trace file to replay")
     synthetic = stats.add_argument_group("synthetic workload (--workload)")
     synthetic.add_argument(
@@ -96,6 +101,46 @@ def add_parser(commands: Subparsers) -> None:
     stats.set_defaults(run=run)
 
 
+DEFAULT_WORKLOAD: WorkloadName = "zipf"
+
+_NOT_CACHED = "not cached: "
+
+
+class _RefusalTally(logging.Handler):
+    """Counts the loader's per-load ``not cached`` warnings (a refusal each) instead of
+    printing them; other records go on to stderr as diagnostics."""
+
+    def __init__(self, err: Console) -> None:
+        super().__init__(logging.WARNING)
+        self.err = err
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(_NOT_CACHED):
+            self.count += 1
+            if self.first is None:
+                self.first = message.removeprefix(_NOT_CACHED)
+        else:
+            diagnostic(self.err, "stats", record.levelname.lower(), message)
+
+
+@contextlib.contextmanager
+def _tally_refusals(err: Console) -> Iterator[_RefusalTally]:
+    """While active, the loader's warnings go to a ``_RefusalTally``, not one line each."""
+    logger = logging.getLogger(CachedComponentLoader.__module__)
+    tally = _RefusalTally(err)
+    propagate = logger.propagate
+    logger.addHandler(tally)
+    logger.propagate = False
+    try:
+        yield tally
+    finally:
+        logger.removeHandler(tally)
+        logger.propagate = propagate
+
+
 def _loadable(loader: CachedComponentLoader) -> tuple[list[str], dict[str, str]]:
     good: list[str] = []
     bad: dict[str, str] = {}
@@ -120,7 +165,7 @@ def _stats_lines(result: ReplayResult, title: str) -> list[Text]:
         return line
 
     def ratio(value: float) -> Text:
-        return Text(f"{value:6.2f} %", style="green" if value >= 75 else "red")
+        return Text(f"{value:6.2f} %", style="green" if value >= HIT_RATIO_TARGET else "red")
 
     lines = [Text(title)]
     lifetime = ratio(result.hit_ratio)
@@ -174,9 +219,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         ]
         if given:
             raise UsageError(f"{', '.join(given)}: only with --workload, not with --trace")
-    cache = ComponentCache(
-        max_size=args.max_size, max_memory_mb=args.max_memory_mb, hot_components={}
-    )
+    try:
+        cache = ComponentCache(
+            max_size=args.max_size, max_memory_mb=args.max_memory_mb, hot_components={}
+        )
+    except ValueError as exc:  # a limit the cache cannot use (1e308 MiB overflows)
+        raise UsageError(f"--max-memory-mb / --max-size: {exc}") from None
     loader = CachedComponentLoader(folder, cache)
     try:
         source: dict[str, Any]
@@ -195,30 +243,40 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             paths, left_out = _loadable(loader)
             if not paths:
                 raise UsageError(f"{folder}: no loadable components in the folder")
+            workload: WorkloadName = args.workload or DEFAULT_WORKLOAD
             total = args.requests or 20_000
             skew = 1.1 if args.skew is None else args.skew
             variants = args.variants or 6
             seed = 7 if args.seed is None else args.seed
             universe = request_universe(paths, variants)
-            stream = generate(universe, args.workload, skew=skew, seed=seed, shift_every=args.phase)
+            stream = generate(universe, workload, skew=skew, seed=seed, shift_every=args.phase)
             requests = ((r.path, r.context) for r in itertools.islice(stream, total))
             components = len(paths)
             source = {
-                "workload": args.workload,
+                "workload": workload,
                 "skew": skew,
                 "variants": variants,
                 "seed": seed,
             }
-            title = f"{args.workload} workload (skew {skew}, {variants} variants, seed {seed})"
+            title = f"{workload} workload (skew {skew}, {variants} variants, seed {seed})"
         for why in left_out.values():
             diagnostic(err, "stats", "warning", f"left out, cannot be loaded: {why}")
         progress = LazyProgress(err, total, "replaying")
         try:
-            result = replay(loader, requests, phase_size=args.phase, progress=progress)
+            with _tally_refusals(err) as refusals:
+                result = replay(loader, requests, phase_size=args.phase, progress=progress)
         finally:
             progress.stop()
     finally:
         loader.close()
+    if refusals.count:
+        diagnostic(
+            err,
+            "stats",
+            "warning",
+            f"{plural(refusals.count, 'load')} not cached, each too large for the whole cache; "
+            f"first: {refusals.first} (raise --max-memory-mb)",
+        )
     if result.failures:
         first = next(iter(result.failed_paths.values()), "")
         diagnostic(

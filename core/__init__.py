@@ -5,7 +5,7 @@ neither is imported from here.
 """
 
 from .addresses import Address, local_servers, parse_address
-from .cache import DEFAULT_HOT_COMPONENTS, MIB, CacheEntry, ComponentCache, EvictionJournal
+from .cache import DEFAULT_HOT_COMPONENTS, MIB, CacheEntry, ComponentCache, EvictionJournal, Warmer
 from .errors import (
     ComponentError,
     ComponentNotAFileError,
@@ -18,14 +18,15 @@ from .errors import (
 )
 from .events import CacheEvent, EventKind, EventLog
 from .loader import CachedComponentLoader, LoadResult, WarmupReport, context_key
-from .monitor import CachePerformanceMonitor
+from .monitor import CachePerformanceMonitor, MonitorSnapshot, PerformanceTrends, TrendAnalysis
 from .policy import EvictionPolicy, LRUPolicy
 from .server import StatsServer, serve_stats
-from .stats import CacheSnapshot, EntryView, describe_context
+from .stats import HIT_RATIO_TARGET, CacheSnapshot, EntryView, TopComponent, describe_context
 from .template import TemplateDiagnostics, diagnose, placeholders, render
 
 __all__ = [
     "DEFAULT_HOT_COMPONENTS",
+    "HIT_RATIO_TARGET",
     "MIB",
     "Address",
     "CacheEntry",
@@ -48,9 +49,14 @@ __all__ = [
     "EvictionPolicy",
     "LRUPolicy",
     "LoadResult",
+    "MonitorSnapshot",
+    "PerformanceTrends",
     "PromptCacheError",
     "StatsServer",
     "TemplateDiagnostics",
+    "TopComponent",
+    "TrendAnalysis",
+    "Warmer",
     "WarmupReport",
     "context_key",
     "describe_context",

@@ -4,29 +4,50 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 from .errors import EntryTooLargeError
-from .events import ALL_EVENT_KINDS, CacheEvent, EventKind, Listener
-from .memory import ENTRY_OVERHEAD, extra_size
+from .events import (
+    ALL_EVENT_KINDS,
+    CacheEvent,
+    EventKind,
+    EvictionJournal,
+    EvictionRecord,
+    Listener,
+)
+from .memory import ENTRY_OVERHEAD, MIB, extra_size
 from .policy import EvictionPolicy, LRUPolicy
-from .stats import CacheSnapshot, EntryView, percentile, ratio_percent
-
-if TYPE_CHECKING:
-    from .loader import CachedComponentLoader, WarmupReport
+from .stats import (
+    CacheSnapshot,
+    EntryView,
+    SlidingPercentiles,
+    TopComponent,
+    ratio_percent,
+    stats_dict,
+)
 
 log = logging.getLogger(__name__)
 _getsizeof = sys.getsizeof
 _ASCII_STR = sys.getsizeof("")  # an ASCII str of n characters takes this + n bytes
 
-MIB: Final = 1024 * 1024
+__all__ = [
+    "DEFAULT_HOT_COMPONENTS",
+    "MIB",
+    "CacheEntry",
+    "ComponentCache",
+    "EvictionJournal",
+    "EvictionRecord",
+    "Warmer",
+]
 
 DEFAULT_HOT_COMPONENTS: Final[dict[str, int]] = {
     "components/reporting/generate-structured-report.md": 42,
@@ -36,6 +57,20 @@ DEFAULT_HOT_COMPONENTS: Final[dict[str, int]] = {
     "components/planning/create-step-by-step-plan.md": 10,
 }
 """The original hot list: path -> observed usage count."""
+
+_new_entry = object.__new__
+_access_count = attrgetter("access_count")
+_hash_key = attrgetter("hash_key")
+
+# Readers of a big cache: what would walk every entry is done at most once a second.
+_SMALL_CACHE: Final = 4096
+"""Up to this many entries, ``top_components`` scans on every call (about a millisecond)."""
+_WALK_INTERVAL_S: Final = 1.0
+"""Bigger caches are walked at most this often for the most used entries and deep pages."""
+_TOP_KEPT: Final = 32
+"""How many of the most used entries a walk remembers for the calls that follow it."""
+_DEEP_OFFSET: Final = 2048
+"""From this offset on, ``entries()`` pages of a big cache come from the last walk."""
 
 _ALL: Final = object()
 _NO_METADATA: Final[dict[str, Any]] = MappingProxyType({})  # type: ignore[assignment]
@@ -79,71 +114,37 @@ def _view(rank: int, e: CacheEntry) -> EntryView:
     )  # fmt: skip
 
 
-def _validate_limits(max_size: int, max_memory_mb: float) -> None:
+def _memory_limit_bytes(max_size: object, max_memory_mb: object) -> int:
+    """Check both limits before anything changes; return the memory limit in bytes.
+
+    Raises ``ValueError`` naming the limit that is wrong.
+    """
     if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size < 1:
         raise ValueError(f"max_size must be a whole number of at least 1, not {max_size!r}")
-    if not isinstance(max_memory_mb, (int, float)) or not max_memory_mb > 0:
+    if (
+        not isinstance(max_memory_mb, (int, float))
+        or isinstance(max_memory_mb, bool)
+        or not max_memory_mb > 0
+    ):
         raise ValueError(f"max_memory_mb must be a number above 0, not {max_memory_mb!r}")
+    try:
+        limit = float(max_memory_mb) * MIB
+    except OverflowError:  # an int too large for a float
+        limit = math.inf
+    if not math.isfinite(limit):
+        raise ValueError(f"max_memory_mb must be a finite number of MiB, not {max_memory_mb!r}")
+    return int(limit)
 
 
-EvictionRecord = tuple[str, str, Hashable, str, int, float]
-"""An eviction as the journal keeps it: the fields of its CacheEvent, in order."""
+R_co = TypeVar("R_co", covariant=True)
 
 
-class EvictionJournal:
-    """The newest evictions of one cache, numbered from 1, for a reader that polls.
+class Warmer(Protocol[R_co]):
+    """What preloading needs from a loader: ``CachedComponentLoader`` is one."""
 
-    The cache appends a plain tuple per eviction while it holds its lock, and the
-    ``CacheEvent`` is built only when the journal is read: a small fraction of what an
-    ``evict`` listener costs, which builds and delivers an event on the application's
-    thread for every eviction. Open one with ``ComponentCache.eviction_journal()``;
-    ``close()`` it when done.
-    """
-
-    def __init__(self, cache: ComponentCache, maxlen: int, base: int) -> None:
-        self._cache = cache
-        self.maxlen = maxlen
-        self._base = base  # the cache's eviction record count when the journal opened
-        self._closed_total: int | None = None
-
-    @property
-    def total(self) -> int:
-        """Evictions since the journal was opened (until it was closed)."""
-        if self._closed_total is not None:
-            return self._closed_total
-        return self._cache._records_total - self._base
-
-    def records_since(self, ordinal: int) -> tuple[int, list[EvictionRecord], int]:
-        """``(first, records, total)``: the kept evictions numbered above ``ordinal``,
-        oldest first, the first one numbered ``first``; and ``total``.
-
-        Records are plain tuples in ``CacheEvent``'s field order; see ``events_since``.
-        """
-        cache = self._cache
-        with cache._lock:
-            kept = cache._eviction_records
-            closed = self._closed_total is not None
-            records = [] if kept is None or closed else list(kept)
-            total = self.total
-        records = records[max(0, len(records) - self.maxlen, len(records) - total) :]
-        first = total - len(records) + 1
-        skip = min(len(records), max(0, ordinal - first + 1))
-        return first + skip, records[skip:] if skip else records, total
-
-    def events_since(self, ordinal: int) -> tuple[list[tuple[int, CacheEvent]], int]:
-        """The kept evictions numbered above ``ordinal`` as numbered events, and ``total``."""
-        first, records, total = self.records_since(ordinal)
-        return [(n, CacheEvent._make(r)) for n, r in enumerate(records, start=first)], total
-
-    def close(self) -> None:
-        """Stop recording and forget the records; ``total`` stays (idempotent)."""
-        self._cache._close_journal(self)
-
-    def __enter__(self) -> EvictionJournal:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def warm(self, paths: Iterable[str], *, origin: str) -> R_co:
+        """Load ``paths`` into the cache, counted as ``origin``; return a report."""
+        ...
 
 
 class ComponentCache:
@@ -161,6 +162,57 @@ class ComponentCache:
         recent_window_s: Width of the window behind ``recent_hit_ratio``.
     """
 
+    # Slots: the hot path reads about twenty of these per request, and past 30 instance
+    # attributes CPython 3.11 stops sharing dict keys and reads them ~20% slower.
+    # ``__dict__`` stays, so that a test can still patch a method on one cache.
+    __slots__ = (
+        "__dict__",
+        "_acquire",
+        "_bytes_served",
+        "_clock",
+        "_evicted_memory",
+        "_evicted_size",
+        "_hits",
+        "_insert",
+        "_invalidated",
+        "_journal_record",
+        "_journals",
+        "_listeners",
+        "_load_failures",
+        "_load_sample_size",
+        "_load_time_total",
+        "_load_times",
+        "_loads",
+        "_lock",
+        "_lookup",
+        "_memory",
+        "_misses",
+        "_mutations",
+        "_order_keys",
+        "_order_walked_at",
+        "_pop_victim",
+        "_preloaded",
+        "_puts",
+        "_rejected",
+        "_release",
+        "_samples",
+        "_size",
+        "_store",
+        "_top_keys",
+        "_top_scanned_at",
+        "_touch",
+        "_variants",
+        "_want_evict",
+        "_want_put",
+        "_wanted",
+        "_warmed_up",
+        "clock",
+        "hot_components",
+        "max_memory_bytes",
+        "max_size",
+        "recent_window_s",
+    )
+
     def __init__(
         self,
         max_size: int = 100,
@@ -172,9 +224,9 @@ class ComponentCache:
         recent_window_s: float = 10.0,
         load_sample_size: int = 2048,
     ) -> None:
-        _validate_limits(max_size, max_memory_mb)
+        memory_limit = _memory_limit_bytes(max_size, max_memory_mb)
         self.max_size = max_size
-        self.max_memory_bytes = int(max_memory_mb * MIB)
+        self.max_memory_bytes = memory_limit
         self.hot_components: dict[str, int] = dict(
             DEFAULT_HOT_COMPONENTS if hot_components is None else hot_components
         )
@@ -183,6 +235,7 @@ class ComponentCache:
         self._lookup = store.get
         self._touch = store.record_access
         self._insert = store.insert_new
+        self._pop_victim = store.pop_victim
         self._clock = clock
         self.clock = clock
         """The wall clock the cache stamps entries and events with."""
@@ -196,10 +249,10 @@ class ComponentCache:
         self._wanted: frozenset[str] = frozenset()  # event kinds some listener takes
         self._want_put = False
         self._want_evict = False
-        # Open journals share one record of the newest evictions (None: no journal open).
+        # Open eviction journals, and what the eviction paths call per eviction (None: none
+        # open; one journal's own ``record`` when one is, the usual case).
         self._journals: tuple[EvictionJournal, ...] = ()
-        self._eviction_records: deque[EvictionRecord] | None = None
-        self._records_total = 0
+        self._journal_record: Callable[[EvictionRecord], None] | None = None
         self._mutations = 0
         self._size = 0
         self.recent_window_s = recent_window_s
@@ -223,9 +276,16 @@ class ComponentCache:
         self._loads = 0
         self._load_failures = 0
         self._load_time_total = 0.0
-        self._load_times: deque[float] = deque(maxlen=self._load_sample_size)
+        self._load_times = SlidingPercentiles(self._load_sample_size)
         self._bytes_served = 0
         self._samples: deque[tuple[float, int, int]] = deque()
+        # Keys of the most used entries as of the last scan of a big cache (keys, not
+        # entries: an evicted entry's content must not stay alive), and when it ran.
+        self._top_keys: list[Hashable] = []
+        self._top_scanned_at = -math.inf
+        # Keys in eviction order as of the last walk for a deep page of a big cache.
+        self._order_keys: list[Hashable] = []
+        self._order_walked_at = -math.inf
 
     # ----------------------------------------------------------------- the hot path
 
@@ -302,10 +362,18 @@ class ComponentCache:
         now = self._clock()
         request = origin == "request"
         key = component_path if context_hash == "" else (component_path, context_hash)
-        entry = CacheEntry(
-            content, metadata, 1 if request else 0, now, now, (content_bytes + 3) >> 2, key,
-            component_path, context_hash, size, content_bytes,
-        )  # fmt: skip
+        # What CacheEntry(...) does, without the class call and __init__ frame (~150 ns).
+        entry = _new_entry(CacheEntry)
+        entry.content = content
+        entry.metadata = metadata
+        entry.access_count = 1 if request else 0
+        entry.last_accessed = entry.created_at = now
+        entry.token_count = (content_bytes + 3) >> 2
+        entry.hash_key = key
+        entry.component_path = component_path
+        entry.context = context_hash
+        entry.size_bytes = size
+        entry.content_bytes = content_bytes
         want_evict = self._want_evict
         evicted: Iterable[tuple[CacheEntry, str]] = ()
         self._acquire()
@@ -328,27 +396,28 @@ class ComponentCache:
                     self._variants[component_path] = {context_hash}
                 else:
                     variants.add(context_hash)
-            self._memory += size
+            memory = self._memory + size
             self._puts += 1
             if not request:
                 self._count_origin(origin)
-            if self._memory > self.max_memory_bytes or want_evict:
+            if memory > self.max_memory_bytes or want_evict:
+                self._memory = memory
                 self._size += 1
-                if self._size > self.max_size or self._memory > self.max_memory_bytes:
+                if self._size > self.max_size or memory > self.max_memory_bytes:
                     evicted = self._evict_over_limits(want_evict, now)
             elif self._size < self.max_size:
+                self._memory = memory
                 self._size += 1
             else:  # the common case, one entry too many: evict it here, no loop, no list
-                victim: CacheEntry = self._store.pop_victim()[1]
-                self._memory -= victim.size_bytes
+                victim: CacheEntry = self._pop_victim()[1]
+                self._memory = memory - victim.size_bytes
                 self._evicted_size += 1
                 if victim.context != "":
                     self._unindex(victim.component_path, victim.context)
-                records = self._eviction_records
-                if records is not None:
-                    records.append(("evict", victim.component_path, victim.context, "size",
-                                    victim.size_bytes, now))  # fmt: skip
-                    self._records_total += 1
+                record = self._journal_record
+                if record is not None:
+                    record(("evict", victim.component_path, victim.context, "size",
+                            victim.size_bytes, now))  # fmt: skip
         finally:
             self._release()
         if self._want_put:
@@ -384,7 +453,7 @@ class ComponentCache:
         Open journals get a record of each eviction, stamped ``now``.
         """
         pop_victim = self._store.pop_victim
-        records = self._eviction_records
+        record = self._journal_record
         evicted: list[tuple[CacheEntry, str]] = []
         while self._size:  # a put usually evicts one; resize may evict many
             if self._size > self.max_size:
@@ -402,10 +471,9 @@ class ComponentCache:
                 self._unindex(entry.component_path, entry.context)
             if keep:
                 evicted.append((entry, reason))
-            if records is not None:
-                records.append(("evict", entry.component_path, entry.context, reason,
-                                entry.size_bytes, now))  # fmt: skip
-                self._records_total += 1
+            if record is not None:
+                record(("evict", entry.component_path, entry.context, reason,
+                        entry.size_bytes, now))  # fmt: skip
         return evicted
 
     def invalidate(
@@ -448,12 +516,14 @@ class ComponentCache:
         """Change the limits at runtime, evicting at once; return how many were evicted."""
         new_size = self.max_size if max_size is None else max_size
         new_mb = self.max_memory_bytes / MIB if max_memory_mb is None else max_memory_mb
-        _validate_limits(new_size, new_mb)
+        new_bytes = _memory_limit_bytes(new_size, new_mb)  # both checked before either changes
+        if max_memory_mb is None:
+            new_bytes = self.max_memory_bytes
         want_evict = self._want_evict
         now = self._clock()
         with self._lock:
             self.max_size = new_size
-            self.max_memory_bytes = int(new_mb * MIB)
+            self.max_memory_bytes = new_bytes
             self._mutations += 1
             before = self._size
             evicted = self._evict_over_limits(want_evict, now)
@@ -481,7 +551,7 @@ class ComponentCache:
             if error is None:
                 self._loads += 1
                 self._load_time_total += seconds
-                self._load_times.append(seconds)
+                self._load_times.add(seconds)
             else:
                 self._load_failures += 1
             self._mutations += 1
@@ -515,6 +585,11 @@ class ComponentCache:
 
         return remove
 
+    @property
+    def listener_count(self) -> int:
+        """How many listeners are registered (none: events cost nothing)."""
+        return len(self._listeners)
+
     def eviction_journal(self, maxlen: int = 500) -> EvictionJournal:
         """Start keeping the newest ``maxlen`` evictions for a reader that polls.
 
@@ -522,29 +597,32 @@ class ComponentCache:
         server answering a client a few times a second while the cache evicts thousands
         of times a second). ``close()`` the journal when done.
         """
-        if not isinstance(maxlen, int) or isinstance(maxlen, bool) or maxlen < 1:
-            raise ValueError(f"maxlen must be a whole number of at least 1, not {maxlen!r}")
+        journal = EvictionJournal(maxlen, self._lock, self._forget_journal)
         with self._lock:
-            journal = EvictionJournal(self, maxlen, self._records_total)
             self._journals = (*self._journals, journal)
-            self._resize_records()
+            self._route_evictions()
         return journal
 
-    def _close_journal(self, journal: EvictionJournal) -> None:
-        with self._lock:
-            if journal._closed_total is None:
-                journal._closed_total = journal.total
-            self._journals = tuple(j for j in self._journals if j is not journal)
-            self._resize_records()
+    def _forget_journal(self, journal: EvictionJournal) -> None:
+        """A journal closed (lock held)."""
+        self._journals = tuple(j for j in self._journals if j is not journal)
+        self._route_evictions()
 
-    def _resize_records(self) -> None:
-        """Keep as many records as the longest open journal wants (lock held)."""
-        longest = max((j.maxlen for j in self._journals), default=0)
-        records = self._eviction_records
-        if not longest:
-            self._eviction_records = None
-        elif records is None or records.maxlen != longest:
-            self._eviction_records = deque(records or (), maxlen=longest)
+    def _route_evictions(self) -> None:
+        """Point the eviction paths at the open journals (lock held)."""
+        journals = self._journals
+        if not journals:
+            self._journal_record = None
+        elif len(journals) == 1:
+            self._journal_record = journals[0].record
+        else:
+            records = tuple(j.record for j in journals)
+
+            def record_all(record: EvictionRecord) -> None:
+                for keep in records:
+                    keep(record)
+
+            self._journal_record = record_all
 
     def _update_wanted(self) -> None:
         every: set[str] = set()
@@ -606,13 +684,33 @@ class ComponentCache:
             return None if entry is None else _view(self._size, entry)
 
     def entries(self, limit: int | None = None, offset: int = 0) -> tuple[EntryView, ...]:
-        """Entries from the most to the least protected (MRU to LRU); O(offset + limit)."""
+        """Entries from the most to the least protected (MRU to LRU), ranked from 1.
+
+        O(offset + limit) for an offset below 2,048. Deeper pages of a cache over 4,096
+        entries come from the eviction order as it was at most a second ago (so that
+        paging through a big cache costs one walk a second, not one per page): ranks are
+        as of then, entries removed since are left out, and entries added since are not
+        shown until the next walk.
+        """
         with self._lock:
             return self._views(limit, offset)
 
     def _views(self, limit: int | None, offset: int) -> tuple[EntryView, ...]:
-        ordered = self._store.ordered(limit, offset)
-        return tuple(_view(rank, e) for rank, e in enumerate(ordered, start=offset + 1))
+        if offset < _DEEP_OFFSET or self._size <= _SMALL_CACHE:
+            ordered = self._store.ordered(limit, offset)
+            return tuple(_view(rank, e) for rank, e in enumerate(ordered, start=offset + 1))
+        now = self._clock()
+        if not 0 <= now - self._order_walked_at < _WALK_INTERVAL_S:
+            self._order_keys = list(map(_hash_key, self._store.ordered(None, 0)))
+            self._order_walked_at = now
+        keys = self._order_keys[offset : None if limit is None else offset + limit]
+        lookup = self._lookup
+        views: list[EntryView] = []
+        for rank, key in enumerate(keys, start=offset + 1):
+            entry = lookup(key)
+            if entry is not None:
+                views.append(_view(rank, entry))
+        return tuple(views)
 
     def _recent(self, now: float) -> tuple[float, int, float]:
         """Hit ratio, requests and span of the recent window (lock held)."""
@@ -631,95 +729,92 @@ class ComponentCache:
     def snapshot(self, entry_limit: int = 50, entry_offset: int = 0) -> CacheSnapshot:
         """An immutable picture of the whole cache, with ``entry_limit`` entries MRU first."""
         with self._lock:
+            return self._snapshot(entry_limit, entry_offset)
+
+    def _snapshot(self, entry_limit: int, entry_offset: int) -> CacheSnapshot:
+        now = self._clock()
+        recent_ratio, recent_requests, window = self._recent(now)
+        times = self._load_times
+        return CacheSnapshot(
+            timestamp=now,
+            version=self._version(),
+            policy=self._store.name,
+            max_size=self.max_size,
+            max_memory_bytes=self.max_memory_bytes,
+            size=self._size,
+            memory_bytes=self._memory,
+            hits=self._hits,
+            misses=self._misses,
+            preloaded=self._preloaded,
+            warmed_up=self._warmed_up,
+            puts=self._puts,
+            rejected=self._rejected,
+            evictions={
+                "size": self._evicted_size,
+                "memory": self._evicted_memory,
+                "invalidated": self._invalidated,
+            },
+            loads=self._loads,
+            load_failures=self._load_failures,
+            load_time_p50_ms=times.percentile(0.50) * 1000,
+            load_time_p95_ms=times.percentile(0.95) * 1000,
+            load_time_p99_ms=times.percentile(0.99) * 1000,
+            average_load_time_ms=(self._load_time_total / self._loads * 1000)
+            if self._loads
+            else 0.0,
+            bytes_served=self._bytes_served,
+            recent_hit_ratio=recent_ratio,
+            recent_requests=recent_requests,
+            recent_window_s=window,
+            entries=self._views(entry_limit, entry_offset),
+        )
+
+    def top_components(self, limit: int = 10) -> list[TopComponent]:
+        """The ``limit`` entries used most (``access_count``), most used first.
+
+        A cache of up to 4,096 entries is scanned on every call. A bigger one is scanned at
+        most once a second (for up to 32 entries): calls in between rank the entries that
+        scan found, those still cached, by their current counts. So a client polling a big
+        cache costs one scan a second, however often it asks, and hits pay nothing for it.
+        """
+        with self._lock:
+            return self._top(limit)
+
+    def _top(self, limit: int) -> list[TopComponent]:
+        if self._size <= _SMALL_CACHE or limit > _TOP_KEPT:
+            top = heapq.nlargest(limit, self._store.values(), key=_access_count)
+        else:
             now = self._clock()
-            recent_ratio, recent_requests, window = self._recent(now)
-            times = sorted(self._load_times)
-            return CacheSnapshot(
-                timestamp=now,
-                version=self._version(),
-                policy=self._store.name,
-                max_size=self.max_size,
-                max_memory_bytes=self.max_memory_bytes,
-                size=self._size,
-                memory_bytes=self._memory,
-                hits=self._hits,
-                misses=self._misses,
-                preloaded=self._preloaded,
-                warmed_up=self._warmed_up,
-                puts=self._puts,
-                rejected=self._rejected,
-                evictions={
-                    "size": self._evicted_size,
-                    "memory": self._evicted_memory,
-                    "invalidated": self._invalidated,
-                },
-                loads=self._loads,
-                load_failures=self._load_failures,
-                load_time_p50_ms=percentile(times, 0.50) * 1000,
-                load_time_p95_ms=percentile(times, 0.95) * 1000,
-                load_time_p99_ms=percentile(times, 0.99) * 1000,
-                average_load_time_ms=(self._load_time_total / self._loads * 1000)
-                if self._loads
-                else 0.0,
-                bytes_served=self._bytes_served,
-                recent_hit_ratio=recent_ratio,
-                recent_requests=recent_requests,
-                recent_window_s=window,
-                entries=self._views(entry_limit, entry_offset),
-            )
+            lookup = self._lookup
+            seen = [e for e in map(lookup, self._top_keys) if e is not None]
+            since = now - self._top_scanned_at
+            if not 0 <= since < _WALK_INTERVAL_S or (
+                len(seen) < limit and since >= _WALK_INTERVAL_S / 10
+            ):
+                seen = heapq.nlargest(_TOP_KEPT, self._store.values(), key=_access_count)
+                self._top_scanned_at = now
+            self._top_keys = [e.hash_key for e in seen]
+            top = heapq.nlargest(limit, seen, key=_access_count)
+        return [TopComponent(e.component_path, e.access_count, e.last_accessed) for e in top]
 
     def get_stats(self) -> dict[str, Any]:
         """Statistics as a dict: the original keys plus the newer counters."""
-        snap = self.snapshot(entry_limit=0)
         with self._lock:
-            top = heapq.nlargest(10, self._store.values(), key=lambda e: e.access_count)
-            top_components = [
-                {
-                    "path": e.component_path,
-                    "access_count": e.access_count,
-                    "last_accessed": e.last_accessed,
-                }
-                for e in top
-            ]
-        return {
-            "hit_ratio": round(snap.hit_ratio, 2),
-            "hits": snap.hits,
-            "misses": snap.misses,
-            "total_requests": snap.total_requests,
-            "cache_size": snap.size,
-            "memory_usage_mb": round(snap.memory_bytes / MIB, 2),
-            "memory_utilization": round(snap.memory_utilization, 2),
-            "top_components": top_components,
-            "memory_usage_bytes": snap.memory_bytes,
-            "max_size": snap.max_size,
-            "max_memory_mb": round(snap.max_memory_bytes / MIB, 2),
-            "recent_hit_ratio": round(snap.recent_hit_ratio, 2),
-            "recent_requests": snap.recent_requests,
-            "recent_window_s": round(snap.recent_window_s, 2),
-            "preloaded": snap.preloaded,
-            "warmed_up": snap.warmed_up,
-            "puts": snap.puts,
-            "rejected": snap.rejected,
-            "evictions": dict(snap.evictions),
-            "loads": snap.loads,
-            "load_failures": snap.load_failures,
-            "load_time_p50_ms": round(snap.load_time_p50_ms, 3),
-            "load_time_p95_ms": round(snap.load_time_p95_ms, 3),
-            "load_time_p99_ms": round(snap.load_time_p99_ms, 3),
-            "bytes_served": snap.bytes_served,
-            "policy": snap.policy,
-            "version": snap.version,
-        }
+            snap = self._snapshot(0, 0)
+            top = self._top(10)
+        return stats_dict(snap, top)
 
     # ----------------------------------------------------------------- preloading
 
-    def preload_hot_components(self, component_loader: CachedComponentLoader) -> WarmupReport:
-        """Load the hot list through ``component_loader``, counted apart from traffic."""
+    def preload_hot_components(self, component_loader: Warmer[R_co]) -> R_co:
+        """Load the hot list through ``component_loader``, counted apart from traffic.
+
+        ``component_loader`` is a ``CachedComponentLoader`` (or anything with its ``warm``);
+        the result is its report, a ``WarmupReport`` for the loader.
+        """
         ranked = sorted(self.hot_components, key=lambda p: -self.hot_components[p])
         return component_loader.warm(ranked, origin="preload")
 
-    def warmup_cache(
-        self, component_loader: CachedComponentLoader, warmup_list: Iterable[str]
-    ) -> WarmupReport:
+    def warmup_cache(self, component_loader: Warmer[R_co], warmup_list: Iterable[str]) -> R_co:
         """Load ``warmup_list`` through ``component_loader``, counted apart from traffic."""
         return component_loader.warm(list(warmup_list), origin="warmup")

@@ -9,14 +9,18 @@ rendering come out wrong (warnings), so a folder that checks clean loads clean:
 - warnings: an empty component, a placeholder that no variable set defines (only when
   the folder has a variable-set file).
 
+Only files matching the component patterns are checked (by default
+``COMPONENT_PATTERNS``), so a check run from a repository's root skips its code.
+
 No UI here; the ``promptcache check`` command prints the report.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -46,18 +50,33 @@ BAD_VARS_FILE = "bad_vars_file"
 EMPTY = "empty"
 UNDEFINED = "undefined_variable"
 
+COMPONENT_PATTERNS: tuple[str, ...] = (
+    "*.md",
+    "*.txt",
+    "*.prompt",
+    "*.prompty",
+    "*.j2",
+    "*.jinja",
+    "*.jinja2",
+    "*.mustache",
+    "*.hbs",
+)
+"""Files ``check_folder`` treats as components unless told otherwise: the sample library's
+``.md`` and ``.txt`` and the usual template extensions of prompt libraries."""
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a component; ``line`` is 1-based when the problem has one."""
+    """One thing wrong with a component; ``line`` and ``column`` are 1-based when known."""
 
     severity: Severity
     kind: str
     message: str
     line: int | None = None
+    column: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The problem as JSON-ready data (``line`` only when known)."""
+        """The problem as JSON-ready data (``line`` and ``column`` only when known)."""
         data: dict[str, Any] = {
             "severity": self.severity,
             "kind": self.kind,
@@ -65,6 +84,8 @@ class Problem:
         }
         if self.line is not None:
             data["line"] = self.line
+        if self.column is not None:
+            data["column"] = self.column
         return data
 
 
@@ -103,6 +124,8 @@ class CheckReport:
     components: tuple[ComponentCheck, ...]
     vars_file: str | None = None
     """The variable-set file undefined placeholders were checked against, if any."""
+    files_checked: int = 0
+    """How many component files matched the patterns and were checked."""
 
     @property
     def errors(self) -> int:
@@ -131,8 +154,10 @@ class CheckReport:
 # ---------------------------------------------------------------------- one component
 
 
-def _line_at(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _too_large(path: str, max_bytes: int) -> ComponentCheck:
@@ -153,6 +178,7 @@ def check_text(
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         return ComponentCheck(
             path,
             problems=(
@@ -161,6 +187,7 @@ def check_text(
                     NOT_UTF8,
                     f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
                     line,
+                    column,
                 ),
             ),
         )
@@ -170,22 +197,25 @@ def check_text(
         return ComponentCheck(path, problems=(Problem("warning", EMPTY, "empty component"),))
     names = tuple(dict.fromkeys(PLACEHOLDER.findall(text)))
     problems = [
-        Problem("error", MALFORMED, f"malformed placeholder {m.text!r}: {m.problem}", m.line)
+        Problem(
+            "error", MALFORMED, f"malformed placeholder {m.text!r}: {m.problem}", m.line, m.column
+        )
         for m in find_malformed(text)
     ]
     if defined is not None:
         for name in names:
             if name not in defined:
-                where = _line_at(text, text.find("{" + name + "}"))
+                line, column = _position(text, text.find("{" + name + "}"))
                 problems.append(
                     Problem(
                         "warning",
                         UNDEFINED,
                         f"{{{name}}} is defined in no variable set",
-                        where,
+                        line,
+                        column,
                     )
                 )
-    problems.sort(key=lambda p: (p.line or 0, p.severity != "error"))
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0, p.severity != "error"))
     return ComponentCheck(path, names, tuple(problems))
 
 
@@ -250,8 +280,13 @@ def check_folder(
     *,
     variable_sets: Mapping[str, Mapping[str, str]] | None = None,
     max_component_bytes: int = MIB,
+    patterns: Sequence[str] = COMPONENT_PATTERNS,
 ) -> CheckReport:
     """Check every component under ``folder`` (sorted by path).
+
+    ``patterns``: glob patterns a file must match to be checked; one without ``/`` is
+    matched against the file's name, one with ``/`` against its path inside ``folder``
+    (where ``*`` also crosses folders). ``CheckReport.files_checked`` says how many matched.
 
     ``variable_sets``: the sets placeholders are checked against; when None, the folder's
     ``.promptcache-vars.toml`` is read if it exists (a broken one is reported as an error)
@@ -281,13 +316,25 @@ def check_folder(
                 defined = frozenset(name for values in sets.values() for name in values)
     base_fd = open_folder(resolved)
     try:
+        entries = [
+            (rel, st, problem)
+            for rel, st, problem in walk_components(resolved)
+            if st is None or matches(rel, patterns)  # unlistable folders always count
+        ]
         checks = [
             _check_file(base_fd, rel, problem, defined, max_component_bytes)
-            for rel, _st, problem in walk_components(resolved)
+            for rel, _st, problem in entries
         ]
     finally:
         os.close(base_fd)
+    files = [entry for entry in entries if entry[1] is not None]
     if extra:
         checks.extend(extra)
         checks.sort(key=lambda c: c.path)
-    return CheckReport(str(resolved), tuple(checks), vars_file)
+    return CheckReport(str(resolved), tuple(checks), vars_file, files_checked=len(files))
+
+
+def matches(path: str, patterns: Sequence[str]) -> bool:
+    """True when the POSIX ``path`` matches one of ``patterns`` (see ``check_folder``)."""
+    name = path.rpartition("/")[2]
+    return any(fnmatch.fnmatchcase(path if "/" in p else name, p) for p in patterns)

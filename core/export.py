@@ -1,4 +1,8 @@
-"""Write cache statistics and monitor snapshots to JSON and CSV files."""
+"""Write cache statistics and monitor snapshots to JSON and CSV files.
+
+Times are kept as epoch seconds (``timestamp``, ``exported_at``) for programs, each with an
+ISO 8601 twin in UTC (``timestamp_iso``, ``exported_at_iso``) for people and spreadsheets.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,22 @@ import csv
 import io
 import json
 import time
+from dataclasses import fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .cache import ComponentCache
 from .files import atomic_write
-from .monitor import CachePerformanceMonitor
+from .monitor import CachePerformanceMonitor, MonitorSnapshot
 
-SNAPSHOT_FIELDS = (
-    "timestamp",
-    "hit_ratio",
-    "recent_hit_ratio",
-    "memory_utilization",
-    "total_requests",
-    "evictions",
-    "response_time_target_met",
-    "memory_efficient",
-    "cache_healthy",
-)
+_MONITOR_FIELDS = tuple(f.name for f in fields(MonitorSnapshot))
+SNAPSHOT_FIELDS = (_MONITOR_FIELDS[0], "timestamp_iso", *_MONITOR_FIELDS[1:])
+
+
+def iso_time(epoch_seconds: float) -> str:
+    """``epoch_seconds`` as ISO 8601 in UTC, ms: ``2026-11-30T18:03:21.250+00:00``."""
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def export_stats(
@@ -43,12 +45,17 @@ def export_stats(
     stamp = stamp or time.strftime("%Y%m%d-%H%M%S", time.localtime(cache.clock()))
     json_path = directory / f"promptcache-{stamp}.json"
     csv_path = directory / f"promptcache-{stamp}.csv"
-    snapshots = list(monitor.performance_log)
+    snapshots = [
+        {**snapshot.to_dict(), "timestamp_iso": iso_time(snapshot.timestamp)}
+        for snapshot in monitor.performance_log
+    ]
+    exported_at = cache.clock()
     payload = {
-        "exported_at": cache.clock(),
+        "exported_at": exported_at,
+        "exported_at_iso": iso_time(exported_at),
         "stats": cache.get_stats(),
         "snapshots": snapshots,
-        "trends": monitor.get_performance_trends(),
+        "trends": monitor.get_performance_trends().to_dict(),
         **(extra or {}),
     }
     table = io.StringIO(newline="")

@@ -117,8 +117,11 @@ class CachedComponentLoader:
     """Reads components under ``base_path`` through ``cache``, never outside it.
 
     Args:
-        base_path: The component folder.
+        base_path: The component folder, or a ``redis://``/``rediss://`` URL of a shared
+            store that ``promptcache publish`` filled (see ``promptcache.fleet``).
         cache: The cache to fill.
+        namespace: With a URL: which published set to read (default ``"default"``).
+        fallback: With a URL: a folder to read from while the server is unreachable.
         hot_usage_file: Where usage counts persist; ``preload_components`` uses it.
         max_component_bytes: Larger files are refused.
         hot_top_n: How many of the most used paths ``preload_components`` loads.
@@ -126,17 +129,33 @@ class CachedComponentLoader:
         timer: Measures load durations (``time.perf_counter``); injectable for tests.
     """
 
+    def __new__(cls, base_path: str | os.PathLike[str], *_args: Any, **_kwargs: Any) -> Any:
+        # The seam for the shared store: a redis:// or rediss:// URL in place of the folder
+        # builds the store-backed subclass (promptcache.fleet), which needs the redis extra.
+        if cls is CachedComponentLoader and isinstance(base_path, str) and "://" in base_path:
+            from .fleet import remote_loader_class
+
+            return super().__new__(remote_loader_class(base_path))
+        return super().__new__(cls)
+
+    watch_overflows: int = 0
+    """How many times a flood of file events made the loader drop everything cached."""
+
     def __init__(
         self,
         base_path: str | os.PathLike[str],
         cache: ComponentCache,
         *,
+        namespace: str | None = None,
+        fallback: str | os.PathLike[str] | None = None,
         hot_usage_file: str | os.PathLike[str] | None = None,
         max_component_bytes: int = 1 * MIB,
         hot_top_n: int = 20,
         watch: str = "auto",
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
+        if namespace is not None or fallback is not None:
+            raise ValueError("namespace and fallback apply to a redis:// URL, not to a folder")
         base = Path(base_path)
         if not base.is_dir():
             raise ComponentNotFoundError(f"{base}: component folder does not exist", str(base))
@@ -156,7 +175,6 @@ class CachedComponentLoader:
         self._stat_paths: set[str] = set()
         """Paths inotify could not watch (inotify mode): checked with os.stat instead."""
         self.watch_overflows = 0
-        """How many times a flood of file events made the loader drop everything cached."""
         self._fresh_lock = threading.Lock()
         self._flight_lock = threading.Lock()
         self._inflight: dict[tuple[str, Hashable], _Flight] = {}
@@ -303,7 +321,7 @@ class CachedComponentLoader:
             if landed is not None:
                 flight.result = landed.content
                 return flight.result
-            flight.result = self._load_cold(component_path, context_vars, ctx, origin, flight)
+            flight.result = self._load_flight(component_path, context_vars, ctx, origin, flight)
             return flight.result
         except BaseException as exc:
             flight.error = exc
@@ -316,6 +334,17 @@ class CachedComponentLoader:
             flight.done.set()
 
     def _load_cold(
+        self,
+        component_path: str,
+        context_vars: Mapping[str, Any] | None,
+        ctx: Hashable,
+        origin: str,
+    ) -> str:
+        """One read and render outside any single flight (subclasses override it)."""
+        flight = _Flight(self._generation_of(component_path))
+        return self._load_flight(component_path, context_vars, ctx, origin, flight)
+
+    def _load_flight(
         self,
         component_path: str,
         context_vars: Mapping[str, Any] | None,

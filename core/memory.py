@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Final
 
 _getsizeof = sys.getsizeof
+
+MIB: Final = 1024 * 1024
+"""Bytes in a mebibyte: memory limits are given in MiB."""
 
 ENTRY_OVERHEAD = 245
 """Bytes each entry costs besides its content, path, metadata and context: the entry

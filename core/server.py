@@ -407,8 +407,6 @@ class StatsServer:
         self._clients: set[_Client] = set()
         self._client_threads: set[threading.Thread] = set()
         self._clients_lock = threading.Lock()
-        self._monitor_taken = -1.0e9
-        self._monitor_lock = threading.Lock()
         self._forms = _ContextMemo()
         self._ops: dict[str, Callable[[_Client, JSONDict], JSONDict]] = {
             "hello": self._op_hello,
@@ -778,18 +776,11 @@ class StatsServer:
         monitor = self.monitor
         if monitor is None:
             return {"snapshot": None, "trends": {"status": "no_monitor"}}
-        with self._monitor_lock:  # clients are served from threads of their own
-            now = time.monotonic()
-            take = now - self._monitor_taken >= MONITOR_INTERVAL_S
-            if take:
-                self._monitor_taken = now
-        if take:
-            monitor.log_performance_snapshot()
-        try:
-            latest: JSONDict | None = dict(monitor.performance_log[-1])
-        except IndexError:
-            latest = None
-        return {"snapshot": latest, "trends": monitor.get_performance_trends()}
+        latest = monitor.snapshot_if_due(MONITOR_INTERVAL_S)
+        return {
+            "snapshot": None if latest is None else latest.to_dict(),
+            "trends": monitor.get_performance_trends().to_dict(),
+        }
 
     def _op_stats(self, client: _Client, request: JSONDict) -> JSONDict:
         return self.cache.get_stats()

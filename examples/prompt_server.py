@@ -14,7 +14,6 @@ import argparse
 import logging
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from types import FrameType
@@ -30,6 +29,24 @@ from promptcache.tui import SAMPLE_LIBRARY
 from promptcache.workloads import generate, request_universe
 
 log = logging.getLogger("prompt_server")
+
+TICK_S = 0.05
+"""Longest sleep of the request loop: a stop request is seen within this time."""
+
+
+class StopRequest:
+    """Set by the SIGTERM/SIGINT handler, read by the request loop.
+
+    A plain attribute, not a ``threading.Event``: a signal handler runs in the main thread
+    between two bytecodes, and ``Event.set()`` there blocks for ever when the signal lands
+    while the main thread's own ``Event.wait()`` holds the Event's lock.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, _signum: int, _frame: FrameType | None) -> None:
+        self.requested = True
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -49,13 +66,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = StopRequest()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
     try:
         cache = ComponentCache(max_size=100, max_memory_mb=50)
@@ -96,18 +109,18 @@ def serve_requests(
     paths: list[str],
     rate: float,
     duration: float | None,
-    stop: threading.Event,
+    stop: StopRequest,
 ) -> None:
     """Render Zipf-distributed (component, context) requests at ``rate`` per second."""
     requests = generate(request_universe(paths), "zipf", skew=1.1)
     started = time.monotonic()
     done = failed = 0
-    while not stop.is_set():
+    while not stop.requested:
         elapsed = time.monotonic() - started
         if duration is not None and elapsed >= duration:
             break
         due = int(elapsed * rate) + 1
-        while done < due and not stop.is_set():
+        while done < due and not stop.requested:
             request = next(requests)
             try:
                 loader.load_component(request.path, request.context)
@@ -115,7 +128,7 @@ def serve_requests(
                 failed += 1
                 log.debug("%s", exc)
             done += 1
-        stop.wait(min(0.05, max(0.0, (done / rate) - (time.monotonic() - started))))
+        time.sleep(min(TICK_S, max(0.0, (done / rate) - (time.monotonic() - started))))
     log.info("served %d requests (%d failed)", done, failed)
 
 

@@ -122,8 +122,6 @@ class PromptCacheApp(InspectorApp):
         )
         self.traffic = TrafficRunner(loader, traffic)
         self._start_demo = demo
-        self._last_monitor_at = float("-inf")
-        self._last_monitor: dict[str, Any] | None = None
         self._folder = folder_label or _home_relative(loader.base_path)
         self.vars_file = loader.base_path / VARS_FILE
         self.var_sets: dict[str, dict[str, str]] = {}
@@ -179,15 +177,12 @@ class PromptCacheApp(InspectorApp):
         cache = self.cache
         snap = cache.snapshot(entry_limit=query.limit, entry_offset=query.offset)
         table = table_window(cache, snap, query)
-        if snap.timestamp - self._last_monitor_at >= self.monitor_interval_s:
-            self._last_monitor_at = snap.timestamp
-            self._last_monitor = self.monitor.log_performance_snapshot() or None
-        trends = self.monitor.get_performance_trends()
+        monitored = self.monitor.snapshot_if_due(self.monitor_interval_s)
         return AppState(
             snap,
             table,
-            self._last_monitor,
-            trends,
+            monitored,
+            self.monitor.get_performance_trends(),
             self.notable_log.recent(40),
             self.eviction_log.recent(20),
             (self.notable_log.version, self.eviction_log.version),

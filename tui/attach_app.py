@@ -12,7 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import TabbedContent, TabPane
 
-from promptcache import MIB, CacheSnapshot, EntryView, EventLog
+from promptcache import (
+    MIB,
+    CacheSnapshot,
+    EntryView,
+    EventLog,
+    MonitorSnapshot,
+    PerformanceTrends,
+)
 from promptcache.client import (
     RemoteClient,
     RemoteError,
@@ -140,7 +147,14 @@ class AttachApp(InspectorApp):
     def _empty(self) -> AppState:
         now = time.time()
         return AppState(
-            empty_snapshot(now), TableWindow((), 0, 0, now), None, {}, (), (), (0, 0), None
+            empty_snapshot(now),
+            TableWindow((), 0, 0, now),
+            None,
+            PerformanceTrends("insufficient_data"),
+            (),
+            (),
+            (0, 0),
+            None,
         )
 
     def _fetch(self, query: TableQuery) -> AppState:
@@ -167,11 +181,12 @@ class AttachApp(InspectorApp):
         else:
             table = self._scanned_window(query, snap, victim_key)
         monitor: dict[str, Any] = data.get("monitor") or {}
+        monitored = monitor.get("snapshot")
         return AppState(
             snap,
             table,
-            monitor.get("snapshot"),
-            monitor.get("trends") or {},
+            None if monitored is None else MonitorSnapshot.from_dict(monitored),
+            PerformanceTrends.from_dict(monitor.get("trends") or {}),
             self.notable_log.recent(40),
             self.eviction_log.recent(20),
             (self.notable_log.version, self.eviction_log.version),

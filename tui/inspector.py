@@ -7,7 +7,7 @@ where the state comes from (``collect``) and what the status line and actions sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -18,7 +18,7 @@ from textual.geometry import Size
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent
 
-from promptcache import CacheEvent, CacheSnapshot, EntryView
+from promptcache import CacheEvent, CacheSnapshot, EntryView, MonitorSnapshot, PerformanceTrends
 from promptcache.tui.traffic import TrafficStatus
 from promptcache.tui.widgets.help_screen import HelpScreen
 from promptcache.tui.widgets.hit_ratio import HitRatioPanel
@@ -48,8 +48,8 @@ class AppState:
 
     cache: CacheSnapshot
     table: TableWindow
-    monitor_snapshot: dict[str, Any] | None
-    trends: dict[str, Any]
+    monitor_snapshot: MonitorSnapshot | None
+    trends: PerformanceTrends
     notable_events: tuple[CacheEvent, ...]
     evictions: tuple[CacheEvent, ...]
     events_version: tuple[int, int]

@@ -186,7 +186,7 @@ def test_check_folder_refuses_a_missing_folder(tmp_path: Path) -> None:
 
 def test_a_clean_folder_passes(cli: Cli, library: Path) -> None:
     (library / "components/report.md").write_text("{project_name} for {audience}")
-    run = cli("check", library)
+    run = cli("check", "--format", "grouped", library)
     assert run.code == 0 and run.err == ""
     lines = run.out.splitlines()
     assert lines[0] == "ok     components/plain.txt"
@@ -200,19 +200,19 @@ def test_warnings_pass_unless_strict(cli: Cli, library: Path) -> None:
     assert run.code == 0
     (library / "components/empty.md").write_text("")
     (library / "components/report.md").write_text("{nowhere}")
-    run = cli("check", library)
+    run = cli("check", "--format", "grouped", library)
     assert run.code == 0
     assert "warn   components/empty.md" in run.out
     assert "       warning: empty component [empty]" in run.out
     assert "       warning: line 1: {nowhere} is defined in no variable set" in run.out
     assert "0 errors, 2 warnings in 2 files" in run.out
-    strict = cli("check", "--strict", library)
+    strict = cli("check", "--format", "grouped", "--strict", library)
     assert strict.code == 1 and strict.out.splitlines()[-1].startswith("FAIL")
 
 
 def test_errors_fail(cli: Cli, library: Path) -> None:
     (library / "components/bad.md").write_bytes(b"caf\xe9")
-    run = cli("check", library)
+    run = cli("check", "--format", "grouped", library)
     assert run.code == 1 and run.err == ""
     assert "ERROR  components/bad.md" in run.out
     assert "error: line 1: not UTF-8 text (byte 0xe9 at offset 3) [not_utf8]" in run.out
@@ -221,7 +221,7 @@ def test_errors_fail(cli: Cli, library: Path) -> None:
 
 def test_quiet_lists_only_components_with_problems(cli: Cli, library: Path) -> None:
     (library / "components/bad.md").write_text("{oops")
-    lines = cli("check", "-q", library).out.splitlines()
+    lines = cli("check", "--format", "grouped", "-q", library).out.splitlines()
     assert lines[0] == "ERROR  components/bad.md"
     assert "malformed placeholder '{oops': no closing brace" in lines[1]
     assert len(lines) == 3 and lines[2].startswith("FAIL")
@@ -251,6 +251,7 @@ def test_json_shape(cli: Cli, library: Path) -> None:
                     "kind",
                     "message",
                     "line",
+                    "column",
                 }
             )
     bad = data["components"][0]
@@ -297,7 +298,7 @@ def test_the_bundled_samples_have_their_two_broken_files(cli: Cli) -> None:
 
 def test_piped_check_is_plain_text(library: Path) -> None:
     (library / "components/bad.md").write_text("{oops")
-    done = run_process("check", library)
+    done = run_process("check", "--format", "grouped", library)
     assert done.returncode == 1 and done.stderr == ""
     assert "\x1b[" not in done.stdout
     assert "ERROR  components/bad.md" in done.stdout

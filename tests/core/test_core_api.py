@@ -50,7 +50,7 @@ class TestOriginalAPI:
         try:
             loader.preload_components()
             content = loader.load_component(REPORT, context_vars={"project_name": "MyProject"})
-            monitor.log_performance_snapshot()
+            performance = monitor.log_performance_snapshot()
             stats = loader.get_performance_stats()
         finally:
             loader.close()
@@ -60,6 +60,8 @@ class TestOriginalAPI:
         assert stats["cache_stats"]["cache_size"] == 2  # the preloaded raw one + MyProject
         assert stats["cache_stats"]["misses"] == 1
         assert stats["cache_stats"]["hits"] == 0
+        assert performance is not None
+        assert performance["hit_ratio"] == 0.0  # the README prints it this way
 
     def test_public_names_importable_from_core(self) -> None:
         for name in (
@@ -114,8 +116,8 @@ class TestOriginalAPI:
         hit = cache.get("p.md", "h1")
         assert hit is not None
         assert hit.content == "ctx"
-        assert hash(hit.hash_key) is not None
-        assert hit.hash_key != entry.hash_key  # the exact key, different per context
+        assert entry.hash_key == "p.md"  # no context: the path alone
+        assert hit.hash_key == ("p.md", "h1")  # the exact key, different per context
 
     def test_get_stats_keys_and_meanings(self) -> None:
         cache = ComponentCache(max_size=10, max_memory_mb=1)
@@ -166,6 +168,7 @@ class TestOriginalAPI:
         monitor = CachePerformanceMonitor(cache)
         assert monitor.get_performance_trends() == {"status": "insufficient_data"}
         snap = monitor.log_performance_snapshot()
+        assert snap is not None
         assert {
             "timestamp",
             "hit_ratio",
@@ -173,6 +176,7 @@ class TestOriginalAPI:
             "memory_efficient",
             "cache_healthy",
         } <= snap.keys()
+        assert snap["hit_ratio"] == snap.hit_ratio == 0.0  # read by key, as the README does
         assert monitor.get_performance_trends() == {"status": "insufficient_data"}
         monitor.log_performance_snapshot()
         trends = monitor.get_performance_trends()
@@ -181,11 +185,13 @@ class TestOriginalAPI:
         assert {"average_hit_ratio", "target_achievement", "performance_stable"} <= set(
             trends["trend_analysis"]
         )
+        assert trends["trend_analysis"]["snapshots"] == 2
 
     def test_monitoring_disabled_records_nothing(self) -> None:
         monitor = CachePerformanceMonitor(ComponentCache())
         monitor.monitoring_enabled = False
-        assert monitor.log_performance_snapshot() == {}
+        assert monitor.log_performance_snapshot() is None
+        assert monitor.snapshot_if_due(0.0) is None
         assert len(monitor.performance_log) == 0
 
     @pytest.mark.parametrize(
@@ -194,6 +200,24 @@ class TestOriginalAPI:
     def test_invalid_limits_rejected(self, max_size: object, max_memory_mb: object) -> None:
         with pytest.raises(ValueError):
             ComponentCache(max_size=max_size, max_memory_mb=max_memory_mb)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("max_memory_mb", [1e308, float("inf"), -float("inf"), 10**400])
+    def test_a_memory_limit_too_large_is_named(self, max_memory_mb: float) -> None:
+        with pytest.raises(ValueError, match=r"^max_memory_mb must be .*, not "):
+            ComponentCache(max_memory_mb=max_memory_mb)
+
+    def test_the_stats_command_reports_it_in_one_line(
+        self, base: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from promptcache.cli.main import main
+
+        args = ["stats", str(base), "--workload", "zipf", "--max-memory-mb", "1e308"]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            "promptcache stats: error: --max-memory-mb / --max-size: max_memory_mb must be a "
+            "finite number of MiB, not 1e+308\n"
+        )
 
     def test_loader_on_missing_folder(self, tmp_path: Path) -> None:
         with pytest.raises(ComponentError, match="nowhere"):

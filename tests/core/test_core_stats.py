@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from core_testlib import FakeClock, LoaderFactory, WriteFn
 
 from promptcache import CacheEvent, ComponentCache, EventLog, LRUPolicy
+from promptcache.stats import SlidingPercentiles, percentile
 
 
 def _paths(cache: ComponentCache, limit: int | None = None) -> list[str]:
@@ -344,6 +346,16 @@ class TestListeners:
         cache.put("b.md", "b")
         assert [e.path for e in first] == ["a.md"]
         assert [e.path for e in second] == ["a.md", "b.md"]
+        assert cache.listener_count == 1
+
+    def test_listener_count(self) -> None:
+        cache = ComponentCache()
+        assert cache.listener_count == 0
+        removers = [cache.add_listener(lambda e: None) for _ in range(3)]
+        assert cache.listener_count == 3
+        for remove in removers:
+            remove()
+        assert cache.listener_count == 0
 
     def test_event_log(self) -> None:
         cache = ComponentCache(max_size=1)
@@ -409,6 +421,25 @@ class TestResize:
             cache.resize(**kwargs)  # type: ignore[arg-type]
         assert (cache.max_size, cache.max_memory_bytes, len(cache)) == (5, 1024 * 1024, 1)
 
+    @pytest.mark.parametrize("huge", [1e308, float("inf"), 10**400, float("nan"), True])
+    def test_an_unusable_memory_limit_changes_nothing(self, huge: float) -> None:
+        cache = ComponentCache(max_size=100, max_memory_mb=1)
+        for i in range(100):
+            cache.put(f"{i}.md", "x")
+        version = cache.version
+        with pytest.raises(ValueError, match=r"^max_memory_mb must be"):
+            cache.resize(max_size=5, max_memory_mb=huge)
+        assert (cache.max_size, cache.max_memory_bytes, len(cache)) == (100, 1024 * 1024, 100)
+        assert cache.version == version
+        assert cache.resize(max_size=5) == 95  # still usable: the next resize works
+        assert (cache.max_size, cache.max_memory_bytes) == (5, 1024 * 1024)
+
+    def test_a_very_large_finite_limit_is_kept_exactly(self) -> None:
+        cache = ComponentCache(max_memory_mb=1e300)
+        assert cache.max_memory_bytes == int(1e300 * 1024 * 1024)
+        cache.resize(max_size=3)
+        assert cache.max_memory_bytes == int(1e300 * 1024 * 1024)
+
 
 class TestPolicyInterface:
     def test_another_policy_plugs_in(self) -> None:
@@ -432,3 +463,175 @@ class TestPolicyInterface:
         stats = cache.get_stats()
         assert (stats["hits"], stats["policy"], stats["evictions"]["size"]) == (1, "fifo", 1)
         assert cache.memory_bytes == sum(v.size_bytes for v in cache.entries())
+
+
+class TestWorkUnderTheLock:
+    """Readers of a big cache touch O(rows asked for) entries, not every entry."""
+
+    @staticmethod
+    def counting_cache(size: int, clock: FakeClock) -> tuple[ComponentCache, list[int]]:
+        touched = [0]
+
+        class CountingLRU(LRUPolicy[Any]):
+            def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[Any]:
+                for value in super().ordered(limit, offset):
+                    touched[0] += 1
+                    yield value
+
+            def values(self) -> Iterator[Any]:
+                for value in super().values():
+                    touched[0] += 1
+                    yield value
+
+        cache = ComponentCache(max_size=size, policy=CountingLRU(), clock=clock)
+        return cache, touched
+
+    def test_polling_a_big_cache(self, clock: FakeClock) -> None:
+        cache, touched = self.counting_cache(6000, clock)
+        rng = random.Random(5)
+        for i in range(6000):
+            cache.put(f"{i}.md", "x")
+        for _ in range(12_000):
+            cache.get(f"{int(rng.paretovariate(0.8)) % 6000}.md")
+        touched[0] = 0
+        first = cache.get_stats()["top_components"]
+        assert touched[0] == 6000  # the first call scans
+        for _ in range(20):
+            clock.advance(0.04)
+            touched[0] = 0
+            stats = cache.get_stats()
+            cache.snapshot(entry_limit=7)
+            cache.entries(3)
+            assert touched[0] == 10  # the rest, within a second, touch only what they return
+            assert [t["path"] for t in stats["top_components"]] == [t["path"] for t in first]
+        hot = first[0]["path"]
+        cache.invalidate(hot)
+        assert hot not in [t["path"] for t in cache.get_stats()["top_components"]]
+        clock.advance(1.0)
+        touched[0] = 0
+        cache.get_stats()
+        assert touched[0] == 5999  # a second later: one scan again (one was invalidated)
+
+    def test_deep_pages_of_a_big_cache(self, clock: FakeClock) -> None:
+        cache, touched = self.counting_cache(5000, clock)
+        for i in range(5000):
+            cache.put(f"{i}.md", "x")
+        expected = [(v.rank, v.path) for v in cache.entries()[3000:3005]]
+        assert expected == [(3001, "1999.md"), (3002, "1998.md"), (3003, "1997.md"),
+                            (3004, "1996.md"), (3005, "1995.md")]  # fmt: skip
+        touched[0] = 0
+        assert [(v.rank, v.path) for v in cache.entries(5, 3000)] == expected
+        assert touched[0] == 5000  # the first deep page walks the order once
+        cache.get("0.md")  # moves to the front: every deeper rank shifts by one
+        cache.invalidate("1997.md")
+        touched[0] = 0
+        page = cache.entries(5, 3000)
+        assert touched[0] == 0  # pages within the second use that walk
+        assert [(v.rank, v.path) for v in page] == [
+            (3001, "1999.md"), (3002, "1998.md"), (3004, "1996.md"), (3005, "1995.md"),
+        ]  # fmt: skip
+        assert cache.entries(2, 6000) == ()
+        clock.advance(1.0)
+        assert [(v.rank, v.path) for v in cache.entries(4, 3000)] == [
+            (3001, "2000.md"),
+            (3002, "1999.md"),
+            (3003, "1998.md"),
+            (3004, "1996.md"),
+        ]  # fmt: skip (a new walk: 0.md went first, 1997.md is gone)
+        assert [v.path for v in cache.entries(2, 10)] == ["4990.md", "4989.md"]
+
+    def test_load_time_percentiles_do_not_sort_per_read(self) -> None:
+        cache = ComponentCache(load_sample_size=4)
+        for ms in (5, 1, 4, 2, 3):  # the 5 ms load leaves the window of 4
+            cache.record_load("a.md", ms / 1000)
+        snap = cache.snapshot(entry_limit=0)
+        assert (snap.load_time_p50_ms, snap.load_time_p99_ms) == (3.0, 4.0)
+
+
+def brute_top(cache: ComponentCache, n: int) -> list[int]:
+    return sorted((v.hits for v in cache.entries()), reverse=True)[:n]
+
+
+class TestTopComponents:
+    @pytest.mark.parametrize("seed", range(4))
+    def test_the_most_used_match_a_full_scan_under_churn(self, seed: int) -> None:
+        rng = random.Random(seed)
+        cache = ComponentCache(max_size=rng.choice([5, 40, 200]))
+        for step in range(4000):
+            roll = rng.random()
+            path = f"{min(int(rng.expovariate(0.02)), 400)}.md"
+            context = rng.choice(["", "", "v1"])
+            if roll < 0.6:
+                if cache.get(path, context) is None:
+                    cache.put(path, "x", None, context, origin=rng.choice(["request", "preload"]))
+            elif roll < 0.7:
+                cache.put(path, "y", None, context)  # replaces: the count starts again
+            elif roll < 0.75:
+                cache.invalidate(path)
+            elif roll < 0.76:
+                cache.resize(max_size=rng.choice([5, 40, 200]))
+            elif roll < 0.761:
+                cache.clear_cache()
+            if step % 97 == 0:
+                for n in (1, 10, 50):
+                    top = cache.top_components(n)
+                    assert [t.access_count for t in top] == brute_top(cache, n), (step, n)
+        stats_top = cache.get_stats()["top_components"]
+        assert [t["access_count"] for t in stats_top] == brute_top(cache, 10)
+
+    def test_a_big_cache_between_scans_ranks_current_counts(self, clock: FakeClock) -> None:
+        cache = ComponentCache(max_size=5000, clock=clock)
+        for i in range(5000):
+            cache.put(f"{i}.md", "x")
+        for i in range(40):
+            for _ in range(40 - i):
+                cache.get(f"{i}.md")
+        assert [t.path for t in cache.top_components(3)] == ["0.md", "1.md", "2.md"]
+        for _ in range(100):
+            cache.get("2.md")  # a remembered entry: its new count counts at once
+        assert [t.path for t in cache.top_components(2)] == ["2.md", "0.md"]
+        cache.invalidate("2.md")
+        assert [t.path for t in cache.top_components(2)] == ["0.md", "1.md"]
+        for _ in range(500):
+            cache.get("4000.md")  # unknown to the last scan: seen at the next one
+        assert cache.top_components(1)[0].path == "0.md"
+        clock.advance(1.0)
+        assert cache.top_components(1)[0].path == "4000.md"
+        for _ in range(900):
+            cache.get("4001.md")
+        clock.advance(-60.0)  # a wall clock set back: walk again rather than never
+        assert cache.top_components(1)[0].path == "4001.md"
+
+    def test_entries_named_are_resident_with_their_counts(self) -> None:
+        cache = ComponentCache(max_size=3)
+        for name, hits in (("a", 5), ("b", 1), ("c", 3)):
+            cache.put(f"{name}.md", name)
+            for _ in range(hits):
+                cache.get(f"{name}.md")
+        assert [(t.path, t.access_count) for t in cache.top_components(2)] == [
+            ("a.md", 6),
+            ("c.md", 4),
+        ]
+        cache.put("d.md", "d")  # evicts a.md, the least recently used
+        assert [t.path for t in cache.top_components(3)] == ["c.md", "b.md", "d.md"]
+
+
+class TestSlidingPercentiles:
+    @pytest.mark.parametrize("size", [1, 3, 64])
+    def test_match_sorting_the_window(self, size: int) -> None:
+        rng = random.Random(size)
+        window = SlidingPercentiles(size)
+        seen: list[float] = []
+        for _ in range(500):
+            value = rng.choice([rng.random(), 0.5, 0.25])  # repeats too
+            window.add(value)
+            seen.append(value)
+            ordered = sorted(seen[-size:])
+            for q in (0.0, 0.5, 0.95, 0.99, 1.0):
+                assert window.percentile(q) == percentile(ordered, q)
+        assert len(window) == size
+
+    def test_empty_and_bad_size(self) -> None:
+        assert SlidingPercentiles(2).percentile(0.5) == 0.0
+        with pytest.raises(ValueError, match="size"):
+            SlidingPercentiles(0)

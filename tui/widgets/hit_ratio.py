@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from promptcache import CacheSnapshot
+from promptcache import HIT_RATIO_TARGET, CacheSnapshot
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -41,7 +41,7 @@ def chart_rows(history: list[float], width: int, height: int, target: float) -> 
 class HitRatioPanel(Widget):
     """Hit ratio over the cache's life and over the last seconds, and their history."""
 
-    target: reactive[float] = reactive(75.0)
+    target: reactive[float] = reactive(HIT_RATIO_TARGET)
     """Hit ratio (percent) below which numbers and bars turn red."""
 
     def __init__(self, history_size: int = 240, *, id: str | None = None) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from rich.console import Group
 from rich.text import Text
@@ -12,7 +11,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from promptcache import CacheEvent, CacheSnapshot, describe_context
+from promptcache import (
+    CacheEvent,
+    CacheSnapshot,
+    MonitorSnapshot,
+    PerformanceTrends,
+    describe_context,
+)
 
 EVENT_STYLES = {
     "evict": "yellow",
@@ -43,10 +48,10 @@ def loads_text(cache: CacheSnapshot) -> Text:
 
 
 def health_text(
-    snapshot: Mapping[str, Any] | None, trends: Mapping[str, Any], cache: CacheSnapshot | None
+    snapshot: MonitorSnapshot | None, trends: PerformanceTrends, cache: CacheSnapshot | None
 ) -> Group:
     """The latest monitor snapshot, load times, the trend and the recommendations."""
-    if not snapshot:
+    if snapshot is None:
         return Group(Text("No snapshots yet.", "dim"))
 
     def flag(ok: bool, good: str, bad: str) -> Text:
@@ -55,38 +60,37 @@ def health_text(
     lines = [
         Text.assemble(
             (
-                "● healthy" if snapshot["cache_healthy"] else "● needs attention",
-                "bold green" if snapshot["cache_healthy"] else "bold red",
+                "● healthy" if snapshot.cache_healthy else "● needs attention",
+                "bold green" if snapshot.cache_healthy else "bold red",
             ),
         ),
         flag(
-            snapshot["response_time_target_met"],
-            f"hit ratio {snapshot['hit_ratio']:.1f}% meets target",
-            f"hit ratio {snapshot['hit_ratio']:.1f}% below target",
+            snapshot.response_time_target_met,
+            f"hit ratio {snapshot.hit_ratio:.1f}% meets target",
+            f"hit ratio {snapshot.hit_ratio:.1f}% below target",
         ),
         flag(
-            snapshot["memory_efficient"],
-            f"memory {snapshot['memory_utilization']:.1f}% within target",
-            f"memory {snapshot['memory_utilization']:.1f}% over target",
+            snapshot.memory_efficient,
+            f"memory {snapshot.memory_utilization:.1f}% within target",
+            f"memory {snapshot.memory_utilization:.1f}% over target",
         ),
     ]
     if cache is not None:
         lines.append(loads_text(cache))
     lines.append(Text(""))
-    if trends.get("status") == "insufficient_data":
+    analysis = trends.analysis
+    if analysis is None:
         lines.append(Text("Trend: needs two snapshots", "dim"))
     else:
-        analysis = trends["trend_analysis"]
-        arrow = {"improving": "↗", "degrading": "↘"}.get(analysis["direction"], "→")
+        arrow = {"improving": "↗", "degrading": "↘"}.get(analysis.direction, "→")
         lines.append(
             Text.assemble(
                 "Trend ",
-                (f"{arrow} {analysis['direction']}", "bold"),
-                f"  avg {analysis['average_hit_ratio']:.1f}%"
-                f" over {analysis['snapshots']} snapshots",
+                (f"{arrow} {analysis.direction}", "bold"),
+                f"  avg {analysis.average_hit_ratio:.1f}% over {analysis.snapshots} snapshots",
             )
         )
-        recommendations = trends.get("recommendations") or []
+        recommendations = trends.recommendations
         lines.append(Text(""))
         lines.append(Text("Recommendations", "bold"))
         if not recommendations:
@@ -168,16 +172,16 @@ class MonitorPanel(Horizontal):
     def update_monitor(
         self,
         cache: CacheSnapshot,
-        snapshot: Mapping[str, Any] | None,
-        trends: Mapping[str, Any],
+        snapshot: MonitorSnapshot | None,
+        trends: PerformanceTrends,
         notable: Sequence[CacheEvent],
         evictions: Sequence[CacheEvent],
         events_version: object,
     ) -> None:
         """Redraw the parts whose data changed."""
         health_key = (
-            tuple(sorted((snapshot or {}).items())),
-            repr(trends),
+            snapshot,
+            trends,
             (cache.loads, cache.load_failures, cache.load_time_p50_ms, cache.load_time_p99_ms),
         )
         if health_key != self._health_key:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from promptcache import CacheSnapshot
+from promptcache import HIT_RATIO_TARGET, CacheSnapshot
 from promptcache.tui.traffic import TrafficStatus
 
 
 def summary_text(cache: CacheSnapshot) -> Text:
     """The panels' key numbers in one line, for terminals too small for the panels."""
-    ok = cache.hit_ratio >= 75.0
+    ok = cache.hit_ratio >= HIT_RATIO_TARGET
     return Text.assemble(
         ("hit ", "dim"),
         (f"{cache.hit_ratio:.1f}%", "bold green" if ok or not cache.total_requests else "bold red"),
