@@ -431,10 +431,16 @@ class CachedComponentLoader:
             real = os.readlink(f"/proc/self/fd/{fd}")
             inotify.track(component_path, (real,), self._base_str)
             inotify.track_open_file(component_path, fd)
-            # Renamed away between the open and the watches above: no event will come.
-            now = os.stat(real, follow_symlinks=False)
-            if (now.st_ino, now.st_dev) != (st.st_ino, st.st_dev):
-                self._invalidate({component_path})
+            # Renamed away between the open and the watches above: no event will come,
+            # so this load must not cache what it reads.
+            try:
+                now = os.stat(real, follow_symlinks=False)
+                moved = (now.st_ino, now.st_dev) != (st.st_ino, st.st_dev)
+            except FileNotFoundError:  # "... (deleted)": unlinked since the open
+                moved = True
+            if moved:
+                with self._fresh_lock:
+                    self._invalidate({component_path})
         except OSError as exc:
             self._watch_failed(component_path, exc)
 
