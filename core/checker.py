@@ -317,17 +317,18 @@ def check_folder(
     base_fd = open_folder(resolved)
     try:
         entries = [
-            (rel, st, problem)
-            for rel, st, problem in walk_components(resolved)
-            if st is None or matches(rel, patterns)  # unlistable folders always count
+            (rel, problem)
+            for rel, problem in walk_components(resolved)
+            # unlistable folders are always reported
+            if problem.startswith("cannot list") or matches(rel, patterns)
         ]
         checks = [
             _check_file(base_fd, rel, problem, defined, max_component_bytes)
-            for rel, _st, problem in entries
+            for rel, problem in entries
         ]
     finally:
         os.close(base_fd)
-    files = [entry for entry in entries if entry[1] is not None]
+    files = [entry for entry in entries if not entry[1].startswith("cannot list")]
     if extra:
         checks.extend(extra)
         checks.sort(key=lambda c: c.path)

@@ -24,7 +24,7 @@ from .hot_usage import read_usage, top_paths, write_usage
 from .paths import (
     check_component_path,
     list_components,
-    open_component_fd,
+    open_component_at,
     open_folder,
     read_limited,
 )
@@ -369,13 +369,12 @@ class CachedComponentLoader:
                     self._watch_failed(component_path, exc)
             flight.reading = True
             try:
-                fd = open_component_fd(self._base_fd, component_path)
+                fd, st = open_component_at(self._base_fd, component_path)
             except BaseException:
                 flight.open_failed = True
                 flight.opened.set()  # waiters then see no signature: they read themselves
                 raise
             try:
-                st = os.fstat(fd)
                 sig = self._stat.signature_of(st)
                 if sig is not None:
                     try:
@@ -479,9 +478,9 @@ class CachedComponentLoader:
 
     def read_template(self, component_path: str) -> str:
         """The raw template text, read through the same checks (not cached, not counted)."""
-        fd = open_component_fd(self._base_fd, component_path)
+        fd, st = open_component_at(self._base_fd, component_path)
         try:
-            data = self._read_fd(component_path, fd, os.fstat(fd))
+            data = self._read_fd(component_path, fd, st)
         finally:
             os.close(fd)
         return self._decode(component_path, data)

@@ -107,19 +107,10 @@ def _parts(path: str) -> list[str]:
     return [p for p in path.split("/") if p not in ("", ".")]
 
 
-def open_component_fd(base: int | str | os.PathLike[str], component_path: str) -> int:
-    """Open ``component_path`` inside ``base`` and return a descriptor on a regular file.
-
-    ``base`` is a folder path (resolved here) or a descriptor on the folder (kept open; the
-    caller owns it). The walk opens each folder with ``O_DIRECTORY | O_NOFOLLOW`` relative
-    to the one before, reads symlinks with ``readlink`` and walks their targets the same
-    way (absolute targets only when they point inside the folder), and opens the file
-    itself with ``O_NOFOLLOW | O_NONBLOCK``, so no swap leads outside and a FIFO never
-    blocks. What was opened is checked with ``fstat``: a regular file, or an error.
-
-    Raises ``ComponentOutsideBaseError``, ``ComponentNotFoundError``,
-    ``ComponentNotAFileError`` or ``ComponentError``; the caller closes the descriptor.
-    """
+def open_component_at(
+    base: int | str | os.PathLike[str], component_path: str
+) -> tuple[int, os.stat_result]:
+    """``open_component_fd``, with the ``fstat`` of what was opened."""
     if isinstance(base, int):
         base_fd = base
         try:
@@ -148,7 +139,23 @@ def open_component_fd(base: int | str | os.PathLike[str], component_path: str) -
             os.close(base_fd)
 
 
-def _walk_open(base_fd: int, base_name: str, component_path: str) -> int:
+def open_component_fd(base: int | str | os.PathLike[str], component_path: str) -> int:
+    """Open ``component_path`` inside ``base`` and return a descriptor on a regular file.
+
+    ``base`` is a folder path (resolved here) or a descriptor on the folder (kept open; the
+    caller owns it). The walk opens each folder with ``O_DIRECTORY | O_NOFOLLOW`` relative
+    to the one before, reads symlinks with ``readlink`` and walks their targets the same
+    way (absolute targets only when they point inside the folder), and opens the file
+    itself with ``O_NOFOLLOW | O_NONBLOCK``, so no swap leads outside and a FIFO never
+    blocks. What was opened is checked with ``fstat``: a regular file, or an error.
+
+    Raises ``ComponentOutsideBaseError``, ``ComponentNotFoundError``,
+    ``ComponentNotAFileError`` or ``ComponentError``; the caller closes the descriptor.
+    """
+    return open_component_at(base, component_path)[0]
+
+
+def _walk_open(base_fd: int, base_name: str, component_path: str) -> tuple[int, os.stat_result]:
     base_parts = _parts(base_name)
     # Folders opened so far below base (base itself is not in the list). ``above`` counts
     # ".." steps taken out of base: names then have to lead straight back into it.
@@ -185,6 +192,13 @@ def _walk_open(base_fd: int, base_name: str, component_path: str) -> int:
                     )
                 continue
             here = stack[-1] if stack else base_fd
+            if not last:
+                try:  # the common case, a real folder: one call
+                    stack.append(os.open(name, _DIR_FLAGS, dir_fd=here))
+                    continue
+                except OSError as exc:
+                    if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                        raise _os_error(component_path, exc, base_name) from None
             try:
                 st = os.stat(name, dir_fd=here, follow_symlinks=False)
             except OSError as exc:
@@ -229,11 +243,12 @@ def _walk_open(base_fd: int, base_name: str, component_path: str) -> int:
             except OSError as exc:  # ELOOP: swapped for a symlink since the stat
                 raise _os_error(component_path, exc, base_name) from None
             try:
-                _require_regular(component_path, os.fstat(fd))
+                opened = os.fstat(fd)
+                _require_regular(component_path, opened)
             except BaseException:
                 os.close(fd)
                 raise
-            return fd
+            return fd, opened
         raise ComponentNotAFileError(f"{component_path}: is a directory", component_path)
     finally:
         for fd in stack:
@@ -298,9 +313,8 @@ def open_component(
     device, no blocking), then one read from that descriptor, refused over ``max_bytes``.
     Use it for every file a template reads (components, includes, partials).
     """
-    fd = open_component_fd(base, component_path)
+    fd, st = open_component_at(base, component_path)
     try:
-        st = os.fstat(fd)
         if st.st_size > max_bytes:
             raise ComponentTooLargeError(
                 f"{component_path}: {st.st_size:,} bytes is over the "
@@ -317,16 +331,16 @@ def open_folder(path: str | os.PathLike[str]) -> int:
     return os.open(os.fspath(path), _DIR_FLAGS & ~_NOFOLLOW)
 
 
-def walk_components(base: Path | str) -> Iterator[tuple[str, os.stat_result | None, str]]:
+def walk_components(base: Path | str) -> Iterator[tuple[str, str]]:
     """Every non-hidden entry under ``base`` that is not a folder, sorted by path.
 
-    Yields ``(relative POSIX path, lstat, problem)``: ``problem`` is "" for a regular
-    file or a symlink that leads to one; otherwise it says what the entry is (a FIFO, a
-    device, a dangling or looping symlink, a folder that cannot be listed). Symlinked
-    folders are not entered. ``lstat`` is None for a folder that cannot be listed.
+    Yields ``(relative POSIX path, problem)``: ``problem`` is "" for a regular file or a
+    symlink that leads to one; otherwise it says what the entry is ("a FIFO", "a device",
+    "a dangling symlink", "a looping symlink", "a symlink to a FIFO"...) or, for a folder
+    that cannot be listed, starts with "cannot list". Symlinked folders are not entered.
     """
     root = os.fspath(base)
-    found: list[tuple[str, os.stat_result | None, str]] = []
+    found: list[tuple[str, str]] = []
     stack = [""]
     while stack:
         prefix = stack.pop()
@@ -340,19 +354,22 @@ def walk_components(base: Path | str) -> Iterator[tuple[str, os.stat_result | No
                     f"{root}: cannot list the folder ({exc.strerror})", root
                 ) from None
             why = exc.strerror or exc.__class__.__name__
-            found.append((prefix.rstrip("/"), None, f"cannot list the folder ({why})"))
+            found.append((prefix.rstrip("/"), f"cannot list the folder ({why})"))
             continue
         for entry in listed:
             name = entry.name
             if name.startswith("."):
                 continue
             rel = prefix + name
-            try:
+            try:  # the entry's type comes with the listing: no stat for plain files
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(rel + "/")
+                    continue
+                if entry.is_file(follow_symlinks=False):
+                    found.append((rel, ""))
+                    continue
                 st = entry.stat(follow_symlinks=False)
             except OSError:  # vanished while listing
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                stack.append(rel + "/")
                 continue
             problem = ""
             if stat.S_ISLNK(st.st_mode):
@@ -369,11 +386,11 @@ def walk_components(base: Path | str) -> Iterator[tuple[str, os.stat_result | No
                         problem = f"a symlink to {file_kind(target)}"
             elif not stat.S_ISREG(st.st_mode):
                 problem = file_kind(st)
-            found.append((rel, st, problem))
-    found.sort(key=lambda item: item[0])
+            found.append((rel, problem))
+    found.sort()
     return iter(found)
 
 
 def list_components(base: Path) -> list[str]:
     """Every regular file under ``base`` (hidden ones skipped), as sorted POSIX paths."""
-    return [rel for rel, _st, problem in walk_components(base) if not problem]
+    return [rel for rel, problem in walk_components(base) if not problem]

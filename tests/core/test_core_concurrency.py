@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -40,15 +41,15 @@ def _run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
 
 def _slow_reads(loader: CachedComponentLoader, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Make every file open take 50 ms; return the list of paths opened."""
-    real_open = loader_module.open_component_fd
+    real_open = loader_module.open_component_at
     calls: list[str] = []
 
-    def slow_open(base: int, component_path: str) -> int:
+    def slow_open(base: int, component_path: str) -> tuple[int, os.stat_result]:
         calls.append(component_path)
         time.sleep(0.05)
         return real_open(base, component_path)
 
-    monkeypatch.setattr(loader_module, "open_component_fd", slow_open)
+    monkeypatch.setattr(loader_module, "open_component_at", slow_open)
     return calls
 
 
