@@ -219,13 +219,15 @@ def check_text(
     return ComponentCheck(path, names, tuple(problems))
 
 
-def _read_bytes(base_fd: int, rel: str, limit: int) -> bytes:
-    """The component's bytes, read through the loader's race-free open (``limit``: max)."""
-    return open_component(base_fd, rel, max_bytes=limit)[0]
+def _read_bytes(base: tuple[int, str], rel: str, limit: int) -> bytes:
+    """The component's bytes, read through the loader's race-free open (``limit``: max).
+
+    ``base``: a descriptor on the folder and the folder's resolved path."""
+    return open_component(base[0], rel, max_bytes=limit, base_name=base[1])[0]
 
 
 def _check_file(
-    base_fd: int,
+    base: tuple[int, str],
     rel: str,
     problem: str,
     defined: Collection[str] | None,
@@ -238,7 +240,7 @@ def _check_file(
         message = problem if problem.startswith("cannot") else f"is {problem}"
         return ComponentCheck(rel, problems=(Problem("error", kind, message),))
     try:
-        data = _read_bytes(base_fd, rel, max_bytes)
+        data = _read_bytes(base, rel, max_bytes)
     except ComponentOutsideBaseError as exc:
         reason = str(exc).removeprefix(f"{rel}: ")
         return ComponentCheck(rel, problems=(Problem("error", OUTSIDE, reason),))
@@ -315,6 +317,7 @@ def check_folder(
             else:
                 defined = frozenset(name for values in sets.values() for name in values)
     base_fd = open_folder(resolved)
+    base = (base_fd, str(resolved))
     try:
         entries = [
             (rel, problem)
@@ -323,7 +326,7 @@ def check_folder(
             if problem.startswith("cannot list") or matches(rel, patterns)
         ]
         checks = [
-            _check_file(base_fd, rel, problem, defined, max_component_bytes)
+            _check_file(base, rel, problem, defined, max_component_bytes)
             for rel, problem in entries
         ]
     finally:

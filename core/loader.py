@@ -369,7 +369,7 @@ class CachedComponentLoader:
                     self._watch_failed(component_path, exc)
             flight.reading = True
             try:
-                fd, st = open_component_at(self._base_fd, component_path)
+                fd, st = open_component_at(self._base_fd, component_path, base_name=self._base_str)
             except BaseException:
                 flight.open_failed = True
                 flight.opened.set()  # waiters then see no signature: they read themselves
@@ -478,7 +478,7 @@ class CachedComponentLoader:
 
     def read_template(self, component_path: str) -> str:
         """The raw template text, read through the same checks (not cached, not counted)."""
-        fd, st = open_component_at(self._base_fd, component_path)
+        fd, st = open_component_at(self._base_fd, component_path, base_name=self._base_str)
         try:
             data = self._read_fd(component_path, fd, st)
         finally:

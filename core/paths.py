@@ -13,7 +13,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import (
     ComponentError,
@@ -56,7 +56,7 @@ def check_component_path(base: Path | str, component_path: str) -> None:
         raise ComponentError(
             f"{component_path!r}: path is not valid text (lone surrogate)", component_path
         ) from None
-    if os.path.isabs(component_path) or PurePosixPath(component_path).is_absolute():
+    if component_path.startswith("/") or os.path.isabs(component_path):
         raise ComponentOutsideBaseError(
             f"{component_path}: absolute paths are not allowed; give a path inside {base}",
             component_path,
@@ -108,15 +108,20 @@ def _parts(path: str) -> list[str]:
 
 
 def open_component_at(
-    base: int | str | os.PathLike[str], component_path: str
+    base: int | str | os.PathLike[str], component_path: str, *, base_name: str | None = None
 ) -> tuple[int, os.stat_result]:
-    """``open_component_fd``, with the ``fstat`` of what was opened."""
+    """``open_component_fd``, with the ``fstat`` of what was opened.
+
+    ``base_name``: the resolved path of the folder behind a descriptor ``base``, when the
+    caller knows it (saves a ``readlink`` of ``/proc/self/fd``).
+    """
     if isinstance(base, int):
         base_fd = base
-        try:
-            base_name = os.readlink(f"/proc/self/fd/{base}")
-        except OSError:  # no /proc: no way back in through "..", no absolute symlinks
-            base_name = "/\x00"
+        if base_name is None:
+            try:
+                base_name = os.readlink(f"/proc/self/fd/{base}")
+            except OSError:  # no /proc: no way back in through "..", no absolute symlinks
+                base_name = "/\x00"
         owns_base = False
     else:
         base_name = os.path.realpath(base)
@@ -306,6 +311,7 @@ def open_component(
     component_path: str,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    base_name: str | None = None,
 ) -> tuple[bytes, os.stat_result]:
     """Read ``component_path`` inside ``base``: its bytes and the ``fstat`` of what was read.
 
@@ -313,7 +319,7 @@ def open_component(
     device, no blocking), then one read from that descriptor, refused over ``max_bytes``.
     Use it for every file a template reads (components, includes, partials).
     """
-    fd, st = open_component_at(base, component_path)
+    fd, st = open_component_at(base, component_path, base_name=base_name)
     try:
         if st.st_size > max_bytes:
             raise ComponentTooLargeError(

@@ -132,10 +132,10 @@ def test_unreadable_files_and_folders_are_errors(
     (tmp_path / "fine.md").write_text("x")
     real_read, real_scandir = checker._read_bytes, os.scandir
 
-    def read_bytes(base_fd: int, rel: str, limit: int) -> bytes:
+    def read_bytes(base: tuple[int, str], rel: str, limit: int) -> bytes:
         if rel.endswith("secret.md"):
             raise PermissionError(13, "Permission denied", rel)
-        return real_read(base_fd, rel, limit)
+        return real_read(base, rel, limit)
 
     def scandir(path: str) -> object:
         if str(path).endswith("locked"):
