@@ -317,7 +317,7 @@ def check_folder(
             else:
                 defined = frozenset(name for values in sets.values() for name in values)
     base_fd = open_folder(resolved)
-    base = (base_fd, str(resolved))
+    folder_at = (base_fd, str(resolved))
     try:
         entries = [
             (rel, problem)
@@ -326,7 +326,7 @@ def check_folder(
             if problem.startswith("cannot list") or matches(rel, patterns)
         ]
         checks = [
-            _check_file(base, rel, problem, defined, max_component_bytes)
+            _check_file(folder_at, rel, problem, defined, max_component_bytes)
             for rel, problem in entries
         ]
     finally:

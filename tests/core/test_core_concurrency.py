@@ -44,10 +44,10 @@ def _slow_reads(loader: CachedComponentLoader, monkeypatch: pytest.MonkeyPatch) 
     real_open = loader_module.open_component_at
     calls: list[str] = []
 
-    def slow_open(base: int, component_path: str) -> tuple[int, os.stat_result]:
+    def slow_open(base: int, component_path: str, **kwargs: Any) -> tuple[int, os.stat_result]:
         calls.append(component_path)
         time.sleep(0.05)
-        return real_open(base, component_path)
+        return real_open(base, component_path, **kwargs)
 
     monkeypatch.setattr(loader_module, "open_component_at", slow_open)
     return calls
