@@ -20,6 +20,7 @@ BENCHMARKS = (
     "live_reload",
     "server_overhead",
     "fleet_store",
+    "policy_race",
 )
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -31,6 +31,7 @@ Commands for scripts and CI (promptcache COMMAND --help for their options):
   promptcache render PATH  print one component rendered with its variables
   promptcache check [DIR]  list every component's placeholders and problems
   promptcache stats [DIR]  replay a workload or a trace through the cache
+  promptcache race TRACE --size N   eviction policies and OPT on a trace
 
 A running application's cache, and the app in a browser:
 
@@ -127,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .commands import main as run_command
 
         return run_command(args_list)
+    if args_list and args_list[0] == "race":
+        from .race import main as race
+
+        return race(args_list[1:])
     if args_list and args_list[0] == "attach":
         from .attach import attach
 

@@ -19,6 +19,7 @@ from .errors import (
 from .events import CacheEvent, EventKind, EventLog
 from .loader import CachedComponentLoader, LoadResult, WarmupReport, context_key
 from .monitor import CachePerformanceMonitor, MonitorSnapshot, PerformanceTrends, TrendAnalysis
+from .policies import POLICIES, AdaptivePolicy, make_policy
 from .policy import EvictionPolicy, LRUPolicy
 from .server import StatsServer, serve_stats
 from .stats import HIT_RATIO_TARGET, CacheSnapshot, EntryView, TopComponent, describe_context
@@ -28,6 +29,8 @@ __all__ = [
     "DEFAULT_HOT_COMPONENTS",
     "HIT_RATIO_TARGET",
     "MIB",
+    "POLICIES",
+    "AdaptivePolicy",
     "Address",
     "CacheEntry",
     "CacheEvent",
@@ -62,6 +65,7 @@ __all__ = [
     "describe_context",
     "diagnose",
     "local_servers",
+    "make_policy",
     "parse_address",
     "placeholders",
     "render",

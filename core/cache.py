@@ -25,7 +25,8 @@ from .events import (
     Listener,
 )
 from .memory import ENTRY_OVERHEAD, MIB, extra_size
-from .policy import EvictionPolicy, LRUPolicy
+from .policies import make_policy
+from .policy import EvictionPolicy
 from .stats import (
     CacheSnapshot,
     EntryView,
@@ -157,7 +158,8 @@ class ComponentCache:
         max_size: Most entries kept.
         max_memory_mb: Memory budget in MiB.
         hot_components: Paths to preload, with their usage counts (the original five if None).
-        policy: The eviction policy; ``LRUPolicy()`` if None.
+        policy: The eviction policy: a name from ``promptcache.POLICIES`` (``"lru"``,
+            ``"adaptive"``, ...) or a policy object; LRU if None.
         clock: Wall-clock source, injectable for tests.
         recent_window_s: Width of the window behind ``recent_hit_ratio``.
     """
@@ -219,7 +221,7 @@ class ComponentCache:
         max_memory_mb: float = 50,
         *,
         hot_components: dict[str, int] | None = None,
-        policy: EvictionPolicy[CacheEntry] | None = None,
+        policy: str | EvictionPolicy[CacheEntry] | None = None,
         clock: Callable[[], float] = time.time,
         recent_window_s: float = 10.0,
         load_sample_size: int = 2048,
@@ -230,7 +232,7 @@ class ComponentCache:
         self.hot_components: dict[str, int] = dict(
             DEFAULT_HOT_COMPONENTS if hot_components is None else hot_components
         )
-        store: EvictionPolicy[CacheEntry] = policy if policy is not None else LRUPolicy()
+        store: EvictionPolicy[CacheEntry] = make_policy(policy)
         self._store = store
         self._lookup = store.get
         self._touch = store.record_access

@@ -37,6 +37,7 @@ from promptcache.tui.widgets.limits_screen import Limits, LimitsScreen
 from promptcache.tui.widgets.lru_panel import LRUPanel
 from promptcache.tui.widgets.lru_table import TableWindow
 from promptcache.tui.widgets.monitor_panel import MonitorPanel
+from promptcache.tui.widgets.race_panel import RacePanel
 from promptcache.tui.widgets.save_set_screen import SaveSetScreen
 from promptcache.tui.widgets.status_bar import status_line
 from promptcache.tui.widgets.variable_form import VariableForm
@@ -84,10 +85,12 @@ class PromptCacheApp(InspectorApp):
         Binding("left_square_bracket", "skew(-0.1)", "Less skew", show=False),
         Binding("right_square_bracket", "skew(0.1)", "More skew", show=False),
         Binding("1", "tab('tab-components')", "Components", show=False),
+        Binding("4", "tab('tab-race')", "Race", show=False),
     ]
     FOCUS_ON_TAB: ClassVar[dict[str, str]] = {
         "tab-components": "#component-tree",
         "tab-lru": "#lru-table",
+        "tab-race": "#race-panel",
     }
 
     def __init__(
@@ -142,6 +145,8 @@ class PromptCacheApp(InspectorApp):
                 yield LRUPanel(id="lru-panel")
             with TabPane("3 Monitor", id="tab-monitor"):
                 yield MonitorPanel(id="monitor-panel")
+            with TabPane("4 Race", id="tab-race"):
+                yield RacePanel(self.cache.max_size, live=self.live, id="race-panel")
         yield ProgressBar(id="warmup-progress", show_eta=False)
         yield from self.compose_bottom()
 

@@ -176,6 +176,18 @@ async def _limits_typo(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def _race_loop(pilot: Pilot[None]) -> None:
+    """The Race tab on the loop workload, 16 steps in: LRU flat at 0, adaptive near OPT."""
+    from promptcache.tui.widgets.race_panel import RacePanel
+
+    await pilot.press("4")
+    await settle(pilot)
+    panel = pilot.app.query_one(RacePanel)
+    panel.restart("loop")
+    panel.step_now(16)
+    await settle(pilot)
+
+
 SCENES = {
     scene.name: scene
     for scene in (
@@ -192,6 +204,7 @@ SCENES = {
         Scene("small-40x12", (40, 12), (_traffic,)),
         Scene("too-small-30x10", (30, 10)),
         Scene("limits-bad-input", (80, 24), (_limits_typo,)),
+        Scene("race-loop", (100, 30), (_race_loop,)),
     )
 }
 """Every scene by name."""

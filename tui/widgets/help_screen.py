@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS = (
-    ("1 2 3", "Components · LRU order · Monitor tab"),
+    ("1 2 3 4", "Components · LRU order · Monitor · Race tab"),
     ("d", "start / stop demo traffic"),
     ("space", "pause / resume demo traffic"),
     ("t", "next workload: zipf → scan → loop → shifting"),
@@ -27,6 +27,7 @@ KEYS = (
     ("/", "filter the LRU table (LRU tab)"),
     ("s", "sort the LRU table: recency → hits → size → idle"),
     ("x", "evict the selected entry (LRU tab)"),
+    ("n  r", "next workload / restart the race (Race tab)"),
     ("ctrl+p", "command palette"),
     ("?  esc", "open / close this help"),
     ("q", "quit"),
@@ -41,6 +42,8 @@ PANELS = (
      "Changes shows what an edit on disk changed."),
     ("Monitor", "health against the targets, trend, advice, and recent evictions, "
      "invalidations and load errors."),
+    ("Race", "eviction policies, each with the cache's entry limit, on a demo workload; "
+     "OPT is the best any policy could do. A bar is the hit ratio of 500 requests."),
 )  # fmt: skip
 
 
