@@ -12,6 +12,7 @@ from promptcache import CachedComponentLoader, ComponentCache, ComponentError, d
 from promptcache.dialects import MissingVariableError, SourceFile, count_tokens, nested_context
 from promptcache.errors import ComponentOutsideBaseError
 from promptcache.template import placeholders
+from promptcache.template import render as fill
 from promptcache.varsets import VARS_FILE, read_variable_sets
 
 from .args import assignment
@@ -28,13 +29,15 @@ the folder's .promptcache.toml says. Frontmatter defaults fill undeclared values
 -v user.name=Ada gives Jinja2 and Mustache templates nested values.
 
 The component folder (the loader never reads outside it) is --dir DIR when given;
-otherwise the nearest folder above PATH that holds {VARS_FILE}; otherwise
-PATH's own folder. With --dir, a relative PATH that does not exist from the current folder
-is looked up inside DIR.
+otherwise the nearest folder above PATH that holds {VARS_FILE} (the search stops
+at a repository root and at a folder you do not own); otherwise PATH's own folder.
+With --dir, a relative PATH that does not exist from the current folder is looked up
+inside DIR.
 
 Variables: the chosen set of the variable file (--vars, default DIR/{VARS_FILE}
 when it exists; --set NAME, default the set named "default" if there is one), then every
--v NAME=VALUE on top.
+-v NAME=VALUE on top. A variable file that another user owns, or that others can
+write, is refused; so is a symlink leading out of its folder, a FIFO or a device.
 
 Exit status: 0 rendered; 1 with --strict when a placeholder is left unfilled (nothing is
 printed on stdout then); 2 bad input or a component that cannot be loaded (a syntax
@@ -90,16 +93,32 @@ def _locate(path_arg: str, dir_arg: Path | None) -> tuple[Path, str]:
         full = Path(os.path.abspath(given))
         if not os.path.lexists(full):
             raise UsageError(f"{path_arg}: no such component file")
-        folder = full.parent
-        for candidate in full.parents:
-            if (candidate / VARS_FILE).is_file():
-                folder = candidate
-                break
+        folder = _folder_with_vars(full)
     try:
         relative = Path(os.path.relpath(full, folder)).as_posix()
     except ValueError:  # another drive on Windows
         raise UsageError(f"{path_arg}: is outside the component folder {folder}") from None
     return folder, relative
+
+
+def _folder_with_vars(full: Path) -> Path:
+    """The nearest folder above ``full`` holding a variable file, else ``full``'s folder.
+
+    The climb stops at a repository root (a folder holding ``.git``) and before the first
+    folder the user does not own: a file planted higher up (in ``/tmp``) is never used.
+    """
+    user = os.geteuid()
+    for candidate in full.parents:
+        try:
+            if os.stat(candidate).st_uid != user:
+                break
+        except OSError:
+            break
+        if os.path.lexists(candidate / VARS_FILE):
+            return candidate
+        if os.path.lexists(candidate / ".git"):
+            break
+    return full.parent
 
 
 def _variables(folder: Path, vars_arg: Path | None, set_name: str | None) -> dict[str, str]:
@@ -133,13 +152,14 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise UsageError(str(exc)) from None
     try:
         try:
+            # One read: the diagnostics and the output come from the same text.
             source = loader.source(relative)
             if not source.plain:
                 return _run_dialect(args, out, err, loader, relative, source, values, typed)
             template = source.text
             names = placeholders(template)
             context = {name: values[name] for name in names if name in values}
-            content = loader.load_component(relative, context)
+            content = fill(template, context)
         except ComponentOutsideBaseError:
             raise UsageError(
                 f"{args.path}: is outside the component folder {loader.base_path}"

@@ -22,6 +22,18 @@ from .args import non_negative_float, positive_float, positive_int, whole_number
 from .output import LazyProgress, UsageError, diagnostic, emit, existing_folder, plural, print_json
 from .parsing import Subparsers
 
+MAX_VARIANTS = 1000
+"""Contexts per component a synthetic workload may ask for (each is held in memory)."""
+
+
+def variant_count(text: str) -> int:
+    """argparse type for --variants: 1 to ``MAX_VARIANTS``."""
+    value = positive_int(text)
+    if value > MAX_VARIANTS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_VARIANTS:,}, got {value:,}")
+    return value
+
+
 STATS_HELP = """\
 Replay traffic through the real loader and cache and report the hit ratio (lifetime and
 per phase), evictions by reason, memory and time-per-request percentiles.
@@ -61,7 +73,10 @@ def add_parser(commands: Subparsers) -> None:
         "--skew", type=non_negative_float, help="Zipf skew, higher is more concentrated (1.1)"
     )
     synthetic.add_argument(
-        "--variants", type=positive_int, metavar="N", help="contexts per component (6)"
+        "--variants",
+        type=variant_count,
+        metavar="N",
+        help=f"contexts per component (6; at most {MAX_VARIANTS:,})",
     )
     synthetic.add_argument("--seed", type=whole_number, metavar="N", help="random seed (7)")
     stats.add_argument(

@@ -4,7 +4,8 @@ The checks mirror what ``CachedComponentLoader`` refuses (errors) and what makes
 rendering come out wrong (warnings), so a folder that checks clean loads clean:
 
 - errors: unreadable, not UTF-8, too large, malformed placeholders (``{name``,
-  ``{ name }``), a symlink that leads out of the folder, a broken variable-set file;
+  ``{ name }``), a symlink that leads out of the folder, a broken variable-set file,
+  and what is not a component file at all: a FIFO, a device, a dangling or looping symlink;
 - warnings: an empty component, a placeholder that no variable set defines (only when
   the folder has a variable-set file).
 
@@ -36,8 +37,14 @@ from .dialects import (
 )
 from .dialects.report import build_report
 from .dialects.sources import PROJECT_FILE
-from .errors import ComponentError, ComponentNotFoundError
-from .paths import resolve_inside
+from .errors import (
+    ComponentError,
+    ComponentNotAFileError,
+    ComponentNotFoundError,
+    ComponentOutsideBaseError,
+    ComponentTooLargeError,
+)
+from .paths import open_component, open_folder, walk_components
 from .template import PLACEHOLDER, find_malformed
 from .varsets import VARS_FILE, VariableSetsError, read_variable_sets
 
@@ -48,6 +55,8 @@ NOT_UTF8 = "not_utf8"
 TOO_LARGE = "too_large"
 MALFORMED = "malformed_placeholder"
 OUTSIDE = "outside_folder"
+NOT_A_FILE = "not_a_file"
+BROKEN_SYMLINK = "broken_symlink"
 BAD_VARS_FILE = "bad_vars_file"
 EMPTY = "empty"
 UNDEFINED = "undefined_variable"
@@ -169,6 +178,11 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _too_large(path: str, max_bytes: int) -> ComponentCheck:
+    message = f"over the {max_bytes:,}-byte limit for one component"
+    return ComponentCheck(path, problems=(Problem("error", TOO_LARGE, message),))
+
+
 def check_text(
     path: str,
     data: bytes,
@@ -184,16 +198,7 @@ def check_text(
     checked in their dialect, through their includes.
     """
     if len(data) > max_bytes:
-        return ComponentCheck(
-            path,
-            problems=(
-                Problem(
-                    "error",
-                    TOO_LARGE,
-                    f"over the {max_bytes:,}-byte limit for one component",
-                ),
-            ),
-        )
+        return _too_large(path, max_bytes)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -248,7 +253,7 @@ class _FolderFiles:
 
     def __init__(
         self,
-        base: Path,
+        base: tuple[int, str],
         folder_default: str | None,
         variable_sets: Mapping[str, Mapping[str, Any]] | None,
         max_bytes: int,
@@ -276,14 +281,11 @@ class _FolderFiles:
 
     def _read(self, path: str) -> SourceFile | ComponentError:
         try:
-            full = resolve_inside(self.base, path)
-            data = _read_bytes(str(full), self.max_bytes + 1)
+            data = _read_bytes(self.base, path, self.max_bytes)
         except ComponentError as exc:
             return exc
         except OSError as exc:
             return ComponentError(f"{path}: cannot read ({exc.strerror})", path)
-        if len(data) > self.max_bytes:
-            return ComponentError(f"{path}: over the {self.max_bytes:,}-byte limit", path)
         try:
             return make_source(path, data.decode("utf-8"), self.folder_default)
         except UnicodeDecodeError:
@@ -321,38 +323,40 @@ def _check_dialect(source: SourceFile, folder: _FolderFiles) -> ComponentCheck:
     )
 
 
-def _read_bytes(full: str, limit: int) -> bytes:
-    """Up to ``limit`` bytes of the file, read through one descriptor."""
-    fd = os.open(full, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        data = os.read(fd, limit)
-        while data and len(data) < limit:
-            more = os.read(fd, limit - len(data))
-            if not more:
-                break
-            data += more
-        return data
-    finally:
-        os.close(fd)
+def _read_bytes(base: tuple[int, str], rel: str, limit: int) -> bytes:
+    """The component's bytes, read through the loader's race-free open (``limit``: max).
+
+    ``base``: a descriptor on the folder and the folder's resolved path."""
+    return open_component(base[0], rel, max_bytes=limit, base_name=base[1])[0]
 
 
 def _check_file(
-    base: Path,
+    base: tuple[int, str],
     rel: str,
-    full: str,
-    symlink: bool,
+    problem: str,
     defined: Collection[str] | None,
     max_bytes: int,
     folder: _FolderFiles | None = None,
 ) -> ComponentCheck:
-    if symlink:
-        try:
-            resolve_inside(base, rel)
-        except ComponentError as exc:
-            reason = str(exc).removeprefix(f"{rel}: ")
-            return ComponentCheck(rel, problems=(Problem("error", OUTSIDE, reason),))
+    if problem:
+        kind = UNREADABLE if problem.startswith("cannot") else NOT_A_FILE
+        if "symlink" in problem and not problem.startswith("a symlink to"):
+            kind = BROKEN_SYMLINK
+        message = problem if problem.startswith("cannot") else f"is {problem}"
+        return ComponentCheck(rel, problems=(Problem("error", kind, message),))
     try:
-        data = _read_bytes(full, max_bytes + 1)
+        data = _read_bytes(base, rel, max_bytes)
+    except ComponentOutsideBaseError as exc:
+        reason = str(exc).removeprefix(f"{rel}: ")
+        return ComponentCheck(rel, problems=(Problem("error", OUTSIDE, reason),))
+    except ComponentTooLargeError:
+        return _too_large(rel, max_bytes)
+    except ComponentNotAFileError as exc:
+        reason = str(exc).removeprefix(f"{rel}: ")
+        return ComponentCheck(rel, problems=(Problem("error", NOT_A_FILE, reason),))
+    except ComponentError as exc:
+        reason = str(exc).removeprefix(f"{rel}: ")
+        return ComponentCheck(rel, problems=(Problem("error", UNREADABLE, reason),))
     except OSError as exc:
         why = exc.strerror or exc.__class__.__name__
         return ComponentCheck(rel, problems=(Problem("error", UNREADABLE, f"cannot read ({why})"),))
@@ -360,46 +364,6 @@ def _check_file(
 
 
 # ---------------------------------------------------------------------- the folder
-
-
-def _walk(base: str) -> tuple[list[tuple[str, str, bool]], list[ComponentCheck]]:
-    """Component files as (relative POSIX path, full path, is a symlink), and unreadable dirs.
-
-    The same files as ``promptcache.paths.list_components``: hidden names skipped, regular files
-    (symlinks followed), symlinked folders not entered.
-    """
-    files: list[tuple[str, str, bool]] = []
-    broken: list[ComponentCheck] = []
-    stack = [("", base)]
-    while stack:
-        prefix, folder = stack.pop()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if name.startswith("."):
-                        continue
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append((f"{prefix}{name}/", entry.path))
-                        elif entry.is_file():
-                            files.append((prefix + name, entry.path, entry.is_symlink()))
-                    except OSError:  # pragma: no cover - vanished while listing
-                        continue
-        except OSError as exc:
-            if not prefix:
-                raise ComponentError(
-                    f"{base}: cannot list the folder ({exc.strerror})", base
-                ) from None
-            why = exc.strerror or exc.__class__.__name__
-            broken.append(
-                ComponentCheck(
-                    prefix.rstrip("/"),
-                    problems=(Problem("error", UNREADABLE, f"cannot list the folder ({why})"),),
-                )
-            )
-    files.sort()
-    return files, broken
 
 
 _LINE_OF_ERROR = re.compile(r":(\d+): ")
@@ -466,15 +430,24 @@ def check_folder(
                 extra.append(_vars_file_problem(vars_path, exc))
             else:
                 defined = frozenset(name for values in sets.values() for name in values)
-    folder_files = _FolderFiles(resolved, folder_default, sets, max_component_bytes)
-    files, broken = _walk(str(resolved))
-    files = [entry for entry in files if matches(entry[0], patterns)]
-    checks = [
-        _check_file(resolved, rel, full, symlink, defined, max_component_bytes, folder_files)
-        for rel, full, symlink in files
-    ]
-    if broken or extra:
-        checks.extend(broken)
+    base_fd = open_folder(resolved)
+    folder_at = (base_fd, str(resolved))
+    folder_files = _FolderFiles(folder_at, folder_default, sets, max_component_bytes)
+    try:
+        entries = [
+            (rel, problem)
+            for rel, problem in walk_components(resolved)
+            # unlistable folders are always reported
+            if problem.startswith("cannot list") or matches(rel, patterns)
+        ]
+        checks = [
+            _check_file(folder_at, rel, problem, defined, max_component_bytes, folder_files)
+            for rel, problem in entries
+        ]
+    finally:
+        os.close(base_fd)
+    files = [entry for entry in entries if not entry[1].startswith("cannot list")]
+    if extra:
         checks.extend(extra)
         checks.sort(key=lambda c: c.path)
     return CheckReport(str(resolved), tuple(checks), vars_file, files_checked=len(files))

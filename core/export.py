@@ -7,6 +7,7 @@ ISO 8601 twin in UTC (``timestamp_iso``, ``exported_at_iso``) for people and spr
 from __future__ import annotations
 
 import csv
+import io
 import json
 import time
 from dataclasses import fields
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import ComponentCache
+from .files import atomic_write
 from .monitor import CachePerformanceMonitor, MonitorSnapshot
 
 _MONITOR_FIELDS = tuple(f.name for f in fields(MonitorSnapshot))
@@ -36,7 +38,8 @@ def export_stats(
 ) -> tuple[Path, Path]:
     """Write ``promptcache-STAMP.json`` (stats, snapshots, trends) and ``.csv`` (snapshots).
 
-    Returns both paths. Raises ``OSError`` when the directory cannot be written.
+    Returns both paths. Raises ``OSError`` when the directory cannot be written (a full
+    disk included); each file is then either complete or absent, never partial.
     """
     directory.mkdir(parents=True, exist_ok=True)
     stamp = stamp or time.strftime("%Y%m%d-%H%M%S", time.localtime(cache.clock()))
@@ -55,9 +58,10 @@ def export_stats(
         "trends": monitor.get_performance_trends().to_dict(),
         **(extra or {}),
     }
-    json_path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-    with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=SNAPSHOT_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(snapshots)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=SNAPSHOT_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(snapshots)
+    atomic_write(json_path, json.dumps(payload, indent=2, default=str))
+    atomic_write(csv_path, table.getvalue())
     return json_path, csv_path

@@ -2,49 +2,42 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from .errors import ComponentError
+from .files import atomic_write, read_small_file
+
+MAX_USAGE_BYTES = 16 << 20
+"""The largest hot-usage file read (16 MiB)."""
 
 
 def read_usage(path: Path) -> dict[str, int]:
     """Counts saved by ``write_usage``; raises ``ComponentError`` naming a bad file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_small_file(path, MAX_USAGE_BYTES, "a hot-usage file"))
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ComponentError as exc:
+        raise ComponentError(f"cannot read hot-usage file: {exc}", str(path)) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ComponentError(f"{path}: cannot read hot-usage file ({exc})", str(path)) from None
     counts = data.get("counts") if isinstance(data, dict) else None
     if not isinstance(counts, dict) or not all(
-        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
         for k, v in counts.items()
     ):
         raise ComponentError(
-            f'{path}: hot-usage file must hold {{"counts": {{path: integer}}}}', str(path)
+            f'{path}: hot-usage file must hold {{"counts": {{path: count >= 0}}}}', str(path)
         )
     return dict(counts)
 
 
 def write_usage(path: Path, counts: dict[str, int]) -> None:
-    """Write ``counts`` to ``path`` atomically: a temporary file, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``counts`` to ``path`` atomically; raises ``OSError`` when it cannot."""
     payload = json.dumps({"version": 1, "counts": dict(sorted(counts.items()))}, indent=1)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, payload)
 
 
 def top_paths(counts: dict[str, int], n: int) -> list[str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,14 +25,19 @@ from .dialects import (
 from .dialects.report import ComponentReport, build_report
 from .errors import (
     ComponentError,
-    ComponentNotAFileError,
     ComponentNotFoundError,
     ComponentNotTextError,
     ComponentTooLargeError,
     EntryTooLargeError,
 )
 from .hot_usage import read_usage, top_paths, write_usage
-from .paths import list_components, resolve_inside
+from .paths import (
+    check_component_path,
+    list_components,
+    open_component_at,
+    open_folder,
+    read_limited,
+)
 from .template import render
 from .watcher import InotifyTracker, StatTracker
 
@@ -40,6 +45,12 @@ log = logging.getLogger(__name__)
 
 MAX_USAGE_PATHS = 10_000
 """Most distinct paths whose use is counted between two saves of the hot-usage file."""
+
+MAX_GENERATIONS = 100_000
+"""Paths whose change count is remembered; past it, all are forgotten (a new epoch)."""
+
+MAX_STAT_PATHS = 10_000
+"""Paths checked with os.stat because inotify cannot watch them; past it, all are."""
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, path)`` while warming up."""
@@ -82,13 +93,34 @@ class WarmupReport:
         return not self.failed
 
 
-class _Flight:
-    __slots__ = ("done", "error", "result")
+_Generation = tuple[int, int]
+"""(the loader's epoch, the path's generation): changes when the file may have changed."""
 
-    def __init__(self) -> None:
+
+class _Flight:
+    __slots__ = (
+        "done",
+        "error",
+        "generation",
+        "open_failed",
+        "opened",
+        "reading",
+        "result",
+        "signature",
+    )
+
+    def __init__(self, generation: _Generation) -> None:
         self.done = threading.Event()
         self.result: str | None = None
         self.error: BaseException | None = None
+        self.generation = generation
+        self.reading = False
+        """True from just before the leader opens the file."""
+        self.open_failed = False
+        self.opened = threading.Event()
+        """Set once ``signature`` is known (or the open failed)."""
+        self.signature: tuple[int, int, int, int] | None = None
+        """The trusted stat signature of what the leader opened (stat mode)."""
 
 
 class CachedComponentLoader:
@@ -127,7 +159,7 @@ class CachedComponentLoader:
         return {}
 
     @cached_property
-    def _sources(self) -> dict[str, tuple[int, SourceFile]]:
+    def _sources(self) -> dict[str, tuple[_Generation, SourceFile]]:
         return {}
 
     @cached_property
@@ -142,6 +174,9 @@ class CachedComponentLoader:
 
             return super().__new__(remote_loader_class(base_path))
         return super().__new__(cls)
+
+    watch_overflows: int = 0
+    """How many times a flood of file events made the loader drop everything cached."""
 
     def __init__(
         self,
@@ -173,6 +208,10 @@ class CachedComponentLoader:
         self.usage: dict[str, int] = {}
         """Requests per component path since the last ``save_hot_usage``."""
         self._generation: dict[str, int] = {}
+        self._epoch = 0
+        self._stat_paths: set[str] = set()
+        """Paths inotify could not watch (inotify mode): checked with os.stat instead."""
+        self.watch_overflows = 0
         self._fresh_lock = threading.Lock()
         self._flight_lock = threading.Lock()
         self._inflight: dict[tuple[str, Hashable], _Flight] = {}
@@ -186,6 +225,8 @@ class CachedComponentLoader:
         self._compiled = {}
         self._sources = {}
         self._sources_lock = threading.Lock()
+        self._base_fd = open_folder(self.base_path)
+        self._close_base = weakref.finalize(self, os.close, self._base_fd)
         if watch not in ("auto", "inotify", "stat"):
             raise ValueError(f"watch must be 'auto', 'inotify' or 'stat', not {watch!r}")
         if watch != "stat":
@@ -223,13 +264,18 @@ class CachedComponentLoader:
             # now) but not yet invalidated their entries: wait for it rather than hit.
             if pending or self._fresh_lock.locked():
                 self._sync_changes()
-        else:
-            if self._stat.changed(component_path):
-                self._invalidate({component_path})
-            if self.graph:
-                deps = self.graph.closure(component_path)
-                if deps:
-                    self._check_stat(deps)
+        elif self._stat.changed(component_path):
+            self._invalidate({component_path})
+        if (
+            self._stat_paths
+            and component_path in self._stat_paths
+            and self._stat.changed(component_path)
+        ):
+            self._invalidate({component_path})
+        if self.graph:
+            deps = self.graph.closure(component_path)
+            if deps:
+                self._check_stat(deps)
         ctx = context_key(context_vars)
         entry = self.cache.get(component_path, ctx)
         usage = self.usage
@@ -254,6 +300,53 @@ class CachedComponentLoader:
         hit = before is not None and after is before
         return LoadResult(content, hit, self._timer() - started)
 
+    def _generation_of(self, component_path: str) -> _Generation:
+        return (self._epoch, self._generation.get(component_path, 0))
+
+    def _flight_for(self, key: tuple[str, Hashable]) -> tuple[_Flight, bool]:
+        """The flight to join, or a new one to lead: ``(flight, leader)``.
+
+        A flight is joined only when it cannot have read older content than a write that
+        finished before this call (the caller has applied every change it could see):
+        its generation is unchanged and it has not opened the file yet; or, in inotify
+        mode, the generation alone; or, in stat mode, the file still has the (trusted)
+        signature the flight opened.
+        """
+        component_path = key[0]
+        mine: tuple[int, int, int, int] | bool | None = False  # False: not taken yet
+        missing = False
+        waited: _Flight | None = None
+        while True:
+            with self._flight_lock:
+                if waited is None:
+                    flight = self._inflight.get(key)
+                else:  # judge the flight waited on, even if it has landed since
+                    flight, waited = waited, None
+                generation = self._generation_of(component_path)
+                if flight is not None and flight.generation == generation:
+                    if not flight.reading or (
+                        self._inotify is not None and component_path not in self._stat_paths
+                    ):
+                        return flight, False
+                    if flight.opened.is_set() and mine is not False:
+                        if mine is not None and flight.signature == mine:
+                            return flight, False
+                        if flight.open_failed and missing:
+                            return flight, False  # both found nothing there: share the error
+                        flight = None
+                if flight is None or flight.generation != generation:
+                    flight = self._inflight[key] = _Flight(generation)
+                    return flight, True
+            if mine is False:
+                try:
+                    named = os.path.join(self._base_str, component_path)
+                    mine = self._stat.signature_of(os.stat(named))
+                except OSError:
+                    mine = None
+                    missing = True
+            flight.opened.wait()
+            waited = flight
+
     def _load_single_flight(
         self,
         component_path: str,
@@ -262,11 +355,8 @@ class CachedComponentLoader:
         origin: str,
     ) -> str:
         key = (component_path, ctx)
-        with self._flight_lock:
-            flight = self._inflight.get(key)
-            leader = flight is None
-            if flight is None:
-                flight = self._inflight[key] = _Flight()
+        flight, leader = self._flight_for(key)
+        assert flight is not None
         if not leader:
             flight.done.wait()
             if flight.error is not None:
@@ -279,14 +369,16 @@ class CachedComponentLoader:
             if landed is not None:
                 flight.result = landed.content
                 return flight.result
-            flight.result = self._load_cold(component_path, context_vars, ctx, origin)
+            flight.result = self._load_flight(component_path, context_vars, ctx, origin, flight)
             return flight.result
         except BaseException as exc:
             flight.error = exc
             raise
         finally:
             with self._flight_lock:
-                del self._inflight[key]
+                if self._inflight.get(key) is flight:
+                    del self._inflight[key]
+            flight.opened.set()
             flight.done.set()
 
     def _load_cold(
@@ -296,31 +388,60 @@ class CachedComponentLoader:
         ctx: Hashable,
         origin: str,
     ) -> str:
+        """One read and render outside any single flight (subclasses override it)."""
+        flight = _Flight(self._generation_of(component_path))
+        return self._load_flight(component_path, context_vars, ctx, origin, flight)
+
+    def _load_flight(
+        self,
+        component_path: str,
+        context_vars: Mapping[str, Any] | None,
+        ctx: Hashable,
+        origin: str,
+        flight: _Flight,
+    ) -> str:
         started = self._timer()
+        generation = flight.generation
+        named = ""
         try:
-            resolved = resolve_inside(self.base_path, component_path)
-            full = str(resolved)
-            link = os.path.normpath(os.path.join(self._base_str, component_path))
-            if self._inotify is not None:
-                try:
-                    self._inotify.track(component_path, (full, link), self._base_str)
-                except OSError as exc:
-                    log.warning("%s; falling back to os.stat checks", exc)
-                    self._stop_inotify()
-                    self._invalidate(None)
-            generation = self._generation.get(component_path, 0)
-            # Stat checks follow the path as given, so a retargeted symlink (to a file or
-            # a directory on the way) changes the signature; trust it only while it still
-            # names the file that was resolved.
+            check_component_path(self.base_path, component_path)
             named = os.path.join(self._base_str, component_path)
-            sig = None
-            if self._inotify is None:
-                sig = self._stat.signature_now(named)
-                if sig != self._stat.signature_now(full):
-                    sig = None
-            template = self._read(component_path, full)
+            inotify = self._inotify
+            if inotify is not None:
+                # Watch the folders on the way before opening, so that a rename after the
+                # open is reported.
+                link = os.path.normpath(named)
+                try:
+                    inotify.track(component_path, (link,), self._base_str)
+                except OSError as exc:
+                    self._watch_failed(component_path, exc)
+            flight.reading = True
+            try:
+                fd, st = open_component_at(self._base_fd, component_path, base_name=self._base_str)
+            except BaseException:
+                flight.open_failed = True
+                flight.opened.set()  # waiters then see no signature: they read themselves
+                raise
+            try:
+                sig = self._stat.signature_of(st)
+                if sig is not None:
+                    try:
+                        # Trust the signature only while the name still leads to this file.
+                        if self._stat.signature_of(os.stat(named)) != sig:
+                            sig = None
+                    except OSError:
+                        sig = None
+                flight.signature = sig
+                flight.opened.set()
+                if inotify is not None and component_path not in self._stat_paths:
+                    self._watch_opened(inotify, component_path, fd, st)
+                template = self._decode(component_path, self._read_fd(component_path, fd, st))
+            finally:
+                os.close(fd)
             content, dep_generations = self._render_text(component_path, template, context_vars)
         except ComponentError as exc:
+            if self._inotify is not None:
+                self._inotify.untrack(component_path)  # failures are not cached
             self.cache.record_load(component_path, self._timer() - started, str(exc))
             raise
         elapsed = self._timer() - started
@@ -337,16 +458,15 @@ class CachedComponentLoader:
         with self._fresh_lock:
             if self._events_waiting():
                 self._drain_locked()
-            gens = self._generation
-            fresh = gens.get(component_path, 0) == generation and all(
-                gens.get(dep, 0) == gen for dep, gen in dep_generations.items()
+            fresh = self._generation_of(component_path) == generation and all(
+                self._generation_of(dep) == gen for dep, gen in dep_generations.items()
             )
             if fresh:
                 try:
                     self.cache.put(component_path, content, metadata, ctx, origin=origin)
                 except EntryTooLargeError as exc:
                     log.warning("not cached: %s", exc)
-                if self._inotify is None:
+                if self._inotify is None or component_path in self._stat_paths:
                     self._stat.track(component_path, named, sig)
         self.cache.record_load(component_path, elapsed)
         self.load_times[component_path] = elapsed
@@ -354,7 +474,7 @@ class CachedComponentLoader:
 
     def _render_text(
         self, component_path: str, text: str, context_vars: Mapping[str, Any] | None
-    ) -> tuple[str, dict[str, int]]:
+    ) -> tuple[str, dict[str, Hashable]]:
         """Render a file's text in its dialect; also the generations of the includes used.
 
         Today's ``{name}`` files (no frontmatter) take the old path exactly. Others are
@@ -367,7 +487,7 @@ class CachedComponentLoader:
                 return render(text, context_vars), {}
             compiled = self._dialects.compile(source)
             self._compiled[component_path] = compiled
-        dep_generations: dict[str, int] = {}
+        dep_generations: dict[str, Hashable] = {}
         if compiled.analysis.includes:
             walk = self._dialects.walk(compiled.source, compiled.analysis)
             for includer, targets in walk.edges.items():
@@ -396,14 +516,15 @@ class CachedComponentLoader:
                 self._sync_changes()
         elif watched:
             self._check_stat((path,))
-        gen = self._generation.get(path, 0)
+        gen = self._generation_of(path)
         with self._sources_lock:
             stored = self._sources.get(path)
         if stored is not None and stored[0] == gen:
             return stored[1]
         if watched:
             self._watch(path)
-        source = make_source(path, self.read_template(path), self.folder_default)
+        text = self.read_template(path)
+        source = replace(make_source(path, text, self.folder_default), version=gen)
         with self._sources_lock:
             self._sources[path] = (gen, source)
         return source
@@ -426,27 +547,20 @@ class CachedComponentLoader:
 
     def current(self, source: SourceFile) -> Callable[[], bool]:
         """A test that ``source`` (from ``source()``) is still the file's version."""
-        path, gen, generations = source.path, source.version, self._generation
-        return lambda: generations.get(path, 0) == gen
+        path, gen = source.path, source.version
+        return lambda: self._generation_of(path) == gen
 
     def _watch(self, path: str) -> None:
-        try:
-            full = str(resolve_inside(self.base_path, path))
-        except ComponentError:
-            return  # the read refuses it with the same message
+        """Watch a file read for an include or an inspection, as loads watch theirs."""
         named = os.path.join(self._base_str, path)
-        if self._inotify is not None:
+        inotify = self._inotify
+        if inotify is not None:
             try:
-                self._inotify.track(path, (full, os.path.normpath(named)), self._base_str)
+                inotify.track(path, (os.path.normpath(named),), self._base_str)
             except OSError as exc:
-                log.warning("%s; falling back to os.stat checks", exc)
-                self._stop_inotify()
-                self._invalidate(None)
-        if self._inotify is None:
-            sig = self._stat.signature_now(named)
-            if sig != self._stat.signature_now(full):
-                sig = None
-            self._stat.track(path, named, sig)
+                self._watch_failed(path, exc)
+        if self._inotify is None or path in self._stat_paths:
+            self._stat.track(path, named, self._stat.signature_now(named))
 
     def inspect(
         self,
@@ -504,39 +618,51 @@ class CachedComponentLoader:
             self.graph.set_includes(path, targets)
         return self.graph.included_by(component_path)
 
-    def _read(self, component_path: str, full: str) -> str:
+    def _watch_opened(
+        self, inotify: InotifyTracker, component_path: str, fd: int, st: os.stat_result
+    ) -> None:
+        """Watch the opened file itself and the folders where it really lives."""
         try:
-            st = os.stat(full)
-        except FileNotFoundError:
-            raise ComponentNotFoundError(
-                f"{component_path}: no such component in {self.base_path}", component_path
-            ) from None
+            real = os.readlink(f"/proc/self/fd/{fd}")
+            inotify.track(component_path, (real,), self._base_str)
+            inotify.track_open_file(component_path, fd)
+            # Renamed away between the open and the watches above: no event will come,
+            # so this load must not cache what it reads.
+            try:
+                now = os.stat(real, follow_symlinks=False)
+                moved = (now.st_ino, now.st_dev) != (st.st_ino, st.st_dev)
+            except FileNotFoundError:  # "... (deleted)": unlinked since the open
+                moved = True
+            if moved:
+                with self._fresh_lock:
+                    self._invalidate({component_path})
         except OSError as exc:
-            raise ComponentError(
-                f"{component_path}: cannot read ({exc.strerror})", component_path
-            ) from None
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise ComponentNotAFileError(f"{component_path}: is {kind}", component_path)
+            self._watch_failed(component_path, exc)
+
+    def _watch_failed(self, component_path: str, exc: OSError) -> None:
+        """One path inotify cannot watch is checked with os.stat; the others keep inotify."""
+        if len(self._stat_paths) >= MAX_STAT_PATHS:
+            log.warning("%s; falling back to os.stat checks for every file", exc)
+            self._stop_inotify()
+            self._invalidate(None)
+        elif component_path not in self._stat_paths:
+            log.warning("%s; checking %s with os.stat", exc, component_path)
+            with self._fresh_lock:
+                self._stat_paths.add(component_path)
+                self._invalidate({component_path})
+
+    def _read_fd(self, component_path: str, fd: int, st: os.stat_result) -> bytes:
         if st.st_size > self.max_component_bytes:
             raise ComponentTooLargeError(
                 f"{component_path}: {st.st_size:,} bytes is over the "
                 f"{self.max_component_bytes:,}-byte limit for one component",
                 component_path,
             )
-        try:
-            with open(full, "rb") as handle:
-                data = handle.read(self.max_component_bytes + 1)
-        except OSError as exc:
-            raise ComponentError(
-                f"{component_path}: cannot read ({exc.strerror})", component_path
-            ) from None
+        data = read_limited(fd, self.max_component_bytes, component_path)
         self.file_reads += 1
-        if len(data) > self.max_component_bytes:
-            raise ComponentTooLargeError(
-                f"{component_path}: over the {self.max_component_bytes:,}-byte limit",
-                component_path,
-            )
+        return data
+
+    def _decode(self, component_path: str, data: bytes) -> str:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -548,7 +674,12 @@ class CachedComponentLoader:
 
     def read_template(self, component_path: str) -> str:
         """The raw template text, read through the same checks (not cached, not counted)."""
-        return self._read(component_path, str(resolve_inside(self.base_path, component_path)))
+        fd, st = open_component_at(self._base_fd, component_path, base_name=self._base_str)
+        try:
+            data = self._read_fd(component_path, fd, st)
+        finally:
+            os.close(fd)
+        return self._decode(component_path, data)
 
     # ----------------------------------------------------------------- freshness
 
@@ -567,13 +698,26 @@ class CachedComponentLoader:
 
     def _drain_locked(self) -> None:
         inotify = self._inotify
-        if inotify is not None:  # None once another thread fell back to stat checks
-            self._invalidate(inotify.drain())
+        if inotify is not None:  # None once closed
+            changed = inotify.drain()
+            if changed is None:
+                self.watch_overflows += 1
+            self._invalidate(changed)
 
     def _invalidate(self, paths: set[str] | None) -> None:
         """Drop every cached variant of ``paths`` (None: of every file) and bump generations."""
-        targets = self.cache.paths() | set(self._generation) if paths is None else set(paths)
-        if paths is not None and self.graph:
+        if paths is None:
+            # Loads in flight compare the epoch too: none of them may cache what it read.
+            self._epoch += 1
+            self._generation.clear()
+            for path in self.cache.paths():
+                self.cache.invalidate(path, reason="file changed")
+            return
+        if len(self._generation) > MAX_GENERATIONS:
+            self._epoch += 1  # forget them all at once: in-flight loads then do not cache
+            self._generation.clear()
+        targets = set(paths)
+        if self.graph:
             targets |= self.graph.dependents(targets)
         for path in targets:
             self._generation[path] = self._generation.get(path, 0) + 1
@@ -587,13 +731,13 @@ class CachedComponentLoader:
 
     def check_for_changes(self) -> None:
         """Apply pending file changes now (loads do this themselves)."""
-        if self._inotify is not None:
-            if self._events_waiting():
-                self._sync_changes()
-        else:
+        if self._inotify is not None and self._events_waiting():
+            self._sync_changes()
+        if self._inotify is None or self._stat_paths:
             for path in list(self.cache.paths() | self.graph.known()):
-                if self._stat.changed(path):
-                    self._invalidate({path})
+                if (self._inotify is None or path in self._stat_paths) and self._stat.changed(path):
+                    with self._fresh_lock:
+                        self._invalidate({path})
 
     # ----------------------------------------------------------------- warming
 
@@ -674,14 +818,19 @@ class CachedComponentLoader:
             "load_time_p95_ms": stats["load_time_p95_ms"],
             "load_time_p99_ms": stats["load_time_p99_ms"],
             "watch_mode": self.watch_mode,
+            "watch_overflows": self.watch_overflows,
+            "tracked_paths": self._inotify.tracked if self._inotify is not None else 0,
         }
 
     def close(self) -> None:
-        """Save usage counts (if a file is set) and stop watching files."""
+        """Save usage counts (if a file is set; a failure is logged) and stop watching files."""
         try:
             self.save_hot_usage()
+        except (ComponentError, OSError) as exc:
+            log.warning("hot usage not saved: %s", exc)
         finally:
             self._stop_inotify()
+            self._close_base()
 
     def _stop_inotify(self) -> None:
         if self._inotify is not None:

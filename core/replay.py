@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ComponentError, ComponentOutsideBaseError
+from .files import read_small_file
 from .loader import CachedComponentLoader
 from .paths import resolve_inside
 from .stats import percentile, ratio_percent
@@ -36,6 +37,10 @@ ReplayProgress = Callable[[int], None]
 
 MAX_FAILED_PATHS = 20
 """Most distinct failing paths whose first error a result keeps."""
+
+
+MAX_TRACE_BYTES = 256 << 20
+"""The largest trace file read (256 MiB)."""
 
 
 class TraceError(ComponentError):
@@ -73,6 +78,10 @@ def parse_trace_line(text: str) -> TraceRequest | None:
             data = json.loads(rest)
         except json.JSONDecodeError as exc:
             raise ValueError(f"the context is not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ValueError("the context is nested too deeply") from None
+        except ValueError as exc:  # a number over Python's digit limit
+            raise ValueError(f"the context is not usable ({exc})") from None
         if not isinstance(data, dict):
             raise ValueError(f"the context must be a JSON object, not {type(data).__name__}")
         for key, value in data.items():
@@ -97,13 +106,11 @@ def read_trace(
     """
     path = Path(trace_file)
     try:
-        data = path.read_bytes()
+        data = read_small_file(path, MAX_TRACE_BYTES, "a trace file")
     except FileNotFoundError:
         raise TraceError(f"{path}: no such trace file", str(path)) from None
-    except IsADirectoryError:
-        raise TraceError(f"{path}: is a folder, not a trace file", str(path)) from None
-    except OSError as exc:
-        raise TraceError(f"{path}: cannot read ({exc.strerror})", str(path)) from None
+    except ComponentError as exc:
+        raise TraceError(str(exc), str(path)) from None
     root = Path(base).resolve() if base is not None else None
     checked: set[str] = set()
     requests: list[TraceRequest] = []

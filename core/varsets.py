@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,12 @@ import platformdirs
 import tomlkit
 from tomlkit.items import Comment, Table, Whitespace
 
-from .errors import ComponentError
+from .errors import ComponentError, ComponentNotFoundError
+from .files import atomic_write, refuse_untrusted
+from .paths import open_component
+
+MAX_VARS_BYTES = 1 << 20
+"""The largest variable-set file read (1 MiB)."""
 
 VARS_FILE = ".promptcache-vars.toml"
 """The variable-set file's name inside a component folder (hidden: never a component)."""
@@ -70,23 +73,50 @@ def _line_of(text: str, table: str, key: str | None = None) -> int:
 def read_variable_sets(path: Path) -> dict[str, dict[str, str]]:
     """The sets in ``path`` ({} when the file does not exist); values as strings.
 
-    Raises ``VariableSetsError`` naming the file and line for bad syntax or wrong types.
+    The file is read like a component of its own folder: no symlink leading out of it,
+    no FIFO or device, at most ``MAX_VARS_BYTES``; and only when the user owns it and
+    nobody else can write it. Raises ``VariableSetsError`` naming the file (and the line
+    for bad syntax or wrong types).
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = _read_text(path)
+    if text is None:
         return {}
+    return _parse_sets(path, text)
+
+
+def _read_text(path: Path) -> str | None:
+    """The file's text (None when there is none), read as ``read_variable_sets`` says."""
+    try:
+        raw, st = open_component(path.parent, path.name, max_bytes=MAX_VARS_BYTES)
+    except ComponentNotFoundError:
+        return None
+    except ComponentError as exc:
+        reason = str(exc).removeprefix(f"{path.name}: ")
+        raise VariableSetsError(f"{path}: {reason}", str(path)) from None
+    try:
+        if not _in_package(path):  # the installed package's own files are trusted
+            refuse_untrusted(path, st, "the variable file")
+    except ComponentError as exc:
+        raise VariableSetsError(str(exc), str(path)) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise VariableSetsError(f"{path}: not UTF-8 text", str(path)) from None
-    except OSError as exc:
-        raise VariableSetsError(f"{path}: cannot read ({exc.strerror})", str(path)) from None
+    return text
+
+
+def _parse_sets(path: Path, text: str) -> dict[str, dict[str, str]]:
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise VariableSetsError(f"{path}: tables or arrays nested too deeply", str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         match = _LINE.search(str(exc))
         line = match.group(1) if match else "1"
         reason = _LINE.sub("", str(exc)).strip()
         raise VariableSetsError(f"{path}:{line}: {reason}", str(path)) from None
+    except ValueError as exc:  # a number over Python's digit limit
+        raise VariableSetsError(f"{path}: {exc}", str(path)) from None
     sets: dict[str, dict[str, str]] = {}
     for name, table in data.items():
         if not isinstance(table, dict):
@@ -137,6 +167,11 @@ def _package_folders() -> list[Path]:
         if spec is not None and spec.submodule_search_locations:
             folders.extend(Path(p).resolve() for p in spec.submodule_search_locations)
     return folders
+
+
+def _in_package(path: Path) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(package) for package in _package_folders())
 
 
 def user_variable_sets_file(folder: Path) -> Path | None:
@@ -213,11 +248,11 @@ def save_variable_set(path: Path, name: str, values: dict[str, str]) -> Path:
         raise VariableSetsError(f"{path}: a variable set needs a name", str(path))
     target = user_variable_sets_file(path.parent) or path
     source = target if target.exists() or target == path else path
-    read_variable_sets(source)  # refuses a broken file with its line, before any change
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = _read_text(source)
+    if text is None:
         text = _NEW_FILE_HEADER
+    else:
+        _parse_sets(source, text)  # refuses a broken file with its line, before any change
     document = tomlkit.parse(text)
     existing = document.get(name)
     if isinstance(existing, Table):
@@ -231,14 +266,7 @@ def save_variable_set(path: Path, name: str, values: dict[str, str]) -> Path:
         else:
             document[name] = table
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(tomlkit.dumps(document))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, tomlkit.dumps(document))
     return target
 
 

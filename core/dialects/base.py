@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -44,8 +44,9 @@ class SourceFile:
     frontmatter: Frontmatter | None = None
     problems: tuple[Diagnostic, ...] = ()
     """Frontmatter and dialect problems (errors stop a render)."""
-    version: int = 0
-    """The reader's version of the file when it was read (the loader's generation)."""
+    version: Hashable = 0
+    """The reader's version of the file when it was read (an opaque token: the loader's
+    generation, which changes whenever the file may have changed)."""
 
     @property
     def plain(self) -> bool:

@@ -84,8 +84,13 @@ def make_tree(root: Path) -> None:
 def test_the_same_files_as_the_loader_lists(tmp_path: Path) -> None:
     make_tree(tmp_path)
     report = check_folder(tmp_path)
-    assert [c.path for c in report.components] == list_components(tmp_path.resolve())
-    assert report.errors == report.warnings == 0 and report.vars_file is None
+    # The same files, and the dangling symlink the loader cannot list is reported.
+    listed = list_components(tmp_path.resolve())
+    assert [c.path for c in report.components] == sorted([*listed, "dangling.md"])
+    assert {c.path: kinds(c) for c in report.components if c.problems} == {
+        "dangling.md": [("error", "broken_symlink", None)]
+    }
+    assert report.warnings == 0 and report.vars_file is None
 
 
 def test_the_folder_variable_file_enables_undefined_checks(tmp_path: Path) -> None:
@@ -127,10 +132,10 @@ def test_unreadable_files_and_folders_are_errors(
     (tmp_path / "fine.md").write_text("x")
     real_read, real_scandir = checker._read_bytes, os.scandir
 
-    def read_bytes(full: str, limit: int) -> bytes:
-        if full.endswith("secret.md"):
-            raise PermissionError(13, "Permission denied", full)
-        return real_read(full, limit)
+    def read_bytes(base: tuple[int, str], rel: str, limit: int) -> bytes:
+        if rel.endswith("secret.md"):
+            raise PermissionError(13, "Permission denied", rel)
+        return real_read(base, rel, limit)
 
     def scandir(path: str) -> object:
         if str(path).endswith("locked"):
@@ -146,6 +151,26 @@ def test_unreadable_files_and_folders_are_errors(
         "secret.md": [("error", "unreadable", None)],
     }
     assert "Permission denied" in report.components[2].problems[0].message
+
+
+def test_fifos_devices_and_broken_symlinks_are_reported(tmp_path: Path) -> None:
+    """Issue 10 item 11: they were skipped silently."""
+    os.mkfifo(tmp_path / "pipe.md")
+    (tmp_path / "dangling.md").symlink_to(tmp_path / "nowhere.md")
+    (tmp_path / "loop.md").symlink_to(tmp_path / "loop.md")
+    (tmp_path / "null.md").symlink_to("/dev/null")
+    (tmp_path / "ok.md").write_text("fine")
+    report = check_folder(tmp_path)
+    found = {
+        c.path: (kinds(c), c.problems[0].message if c.problems else "") for c in report.components
+    }
+    assert found == {
+        "dangling.md": ([("error", "broken_symlink", None)], "is a dangling symlink"),
+        "loop.md": ([("error", "broken_symlink", None)], "is a looping symlink"),
+        "null.md": ([("error", "not_a_file", None)], "is a symlink to a device"),
+        "ok.md": ([], ""),
+        "pipe.md": ([("error", "not_a_file", None)], "is a FIFO"),
+    }
 
 
 def test_check_folder_refuses_a_missing_folder(tmp_path: Path) -> None:

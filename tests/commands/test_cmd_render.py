@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cmd_testlib import Run, assert_one_line_error, run_process
@@ -228,14 +230,14 @@ def test_vars_file_problems(cli: Cli, library: Path, tmp_path: Path) -> None:
 
 
 def test_an_unreadable_vars_file(cli: Cli, library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = Path.read_text
+    real = os.open
 
-    def read_text(self: Path, *args: object, **kwargs: object) -> str:
-        if self.name == ".promptcache-vars.toml":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+    def os_open(path: str, *args: Any, **kwargs: Any) -> int:
+        if os.path.basename(path) == ".promptcache-vars.toml":
+            raise PermissionError(13, "Permission denied", path)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.setattr(os, "open", os_open)
     run = cli("render", library / "components/report.md")
     assert_one_line_error(run, "render", "cannot read (Permission denied)")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from core_testlib import LoaderFactory, WriteFn
 
+import promptcache.loader as loader_module
 from promptcache import CachedComponentLoader, ComponentCache, ComponentNotFoundError
 
 THREADS = 16
@@ -38,16 +40,16 @@ def _run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
 
 
 def _slow_reads(loader: CachedComponentLoader, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Make every file read take 50 ms; return the list of paths read."""
-    real_read = loader._read
+    """Make every file open take 50 ms; return the list of paths opened."""
+    real_open = loader_module.open_component_at
     calls: list[str] = []
 
-    def slow_read(component_path: str, full: str) -> str:
+    def slow_open(base: int, component_path: str, **kwargs: Any) -> tuple[int, os.stat_result]:
         calls.append(component_path)
         time.sleep(0.05)
-        return real_read(component_path, full)
+        return real_open(base, component_path, **kwargs)
 
-    monkeypatch.setattr(loader, "_read", slow_read)
+    monkeypatch.setattr(loader_module, "open_component_at", slow_open)
     return calls
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -119,26 +120,21 @@ class TestTypedErrors:
         self, write: WriteFn, make_loader: LoaderFactory, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         path = write("grow.md", "x" * 50)
-        full = str(path.resolve())
         loader = make_loader("inotify", max_component_bytes=100)
-        real_stat = os.stat
-        grown = False
+        real_fstat = os.fstat
+        before: list[os.stat_result] = []
 
-        def stat_then_grow(p: object, *args: object, **kwargs: object) -> os.stat_result:
-            # Stats of the file report the old size; the file grows before it is read.
-            nonlocal grown
-            result = real_stat(p, *args, **kwargs)  # type: ignore[arg-type]
-            if os.fspath(p) != full:  # type: ignore[call-overload]
+        def fstat_then_grow(fd: int) -> os.stat_result:
+            # Every fstat reports the old size; the file grows before it is read.
+            result = real_fstat(fd)
+            if not stat.S_ISREG(result.st_mode):
                 return result
-            if not grown:
-                grown = True
-                with open(full, "w", encoding="utf-8") as handle:
-                    handle.write("y" * 500)
-            fields = list(result[:10])
-            fields[6] = 50  # st_size
-            return os.stat_result(fields)
+            if not before:
+                before.append(result)
+                path.write_text("y" * 500, encoding="utf-8")
+            return before[0]
 
-        monkeypatch.setattr(os, "stat", stat_then_grow)
+        monkeypatch.setattr(os, "fstat", fstat_then_grow)
         with pytest.raises(ComponentTooLargeError, match=r"^grow\.md: over the 100-byte limit"):
             loader.load_component("grow.md")
 

@@ -215,18 +215,18 @@ class TestFreshness:
         """A write that lands while a load is reading must not leave old text cached."""
         path = write("c.md", "aaa")
         loader = make_loader(watch)
-        real_read = loader._read
+        real_read = loader._read_fd
         edited = False
 
-        def read_then_edit(component_path: str, full: str) -> str:
+        def read_then_edit(component_path: str, fd: int, st: os.stat_result) -> bytes:
             nonlocal edited
-            text = real_read(component_path, full)
+            text = real_read(component_path, fd, st)
             if not edited:
                 edited = True
                 _rewrite(path, "bbb")
             return text
 
-        loader._read = read_then_edit  # type: ignore[method-assign]
+        loader._read_fd = read_then_edit  # type: ignore[method-assign]
         assert loader.load_component("c.md") == "aaa"  # read before the write: fine
         assert loader.load_component("c.md") == "bbb"  # started after it: must be new
 

@@ -59,7 +59,7 @@ HOSTILE: list[tuple[str, type[ComponentError]]] = [
 
 
 class _OpenSpy:
-    """Records every path handed to ``open`` and ``os.open`` while installed."""
+    """Records every file (not folder) handed to ``open`` and ``os.open`` while installed."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.opened: list[str] = []
@@ -70,9 +70,11 @@ class _OpenSpy:
             self.opened.append(str(file))
             return real_open(file, *args, **kwargs)
 
-        def spy_os_open(path: Any, *args: Any, **kwargs: Any) -> Any:
-            self.opened.append(str(path))
-            return real_os_open(path, *args, **kwargs)
+        def spy_os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> Any:
+            # Folders on the way are opened (O_DIRECTORY) to walk beneath them; files not.
+            if not flags & os.O_DIRECTORY:
+                self.opened.append(str(path))
+            return real_os_open(path, flags, *args, **kwargs)
 
         monkeypatch.setattr(builtins, "open", spy_open)
         monkeypatch.setattr(os, "open", spy_os_open)
