@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_app_args(app_args: list[str]) -> None:
     """Refuse app arguments the app itself would refuse, before any browser connects."""
-    from .main import build_parser as app_parser
+    from .app_options import build_parser as app_parser
 
     demo = bool(app_args) and app_args[0] == "demo"
     rest = app_args[1:] if demo else app_args
