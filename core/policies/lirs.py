@@ -105,7 +105,8 @@ class LIRSPolicy(ResidentPolicy[V]):
         if old is not value:
             return old
         stack = self._stack
-        self._prune()
+        if stack and next(iter(stack)) not in self._lir:
+            self._prune()
         if key in stack:  # evicted recently enough to be remembered: short reuse distance
             del self._nonresident[key]
             stack.move_to_end(key)
@@ -119,11 +120,11 @@ class LIRSPolicy(ResidentPolicy[V]):
             if self._lir:
                 stack[key] = None
             self._queue[key] = None
-        if self.capacity:
+        nonresident = self._nonresident
+        if len(nonresident) > NONRESIDENT_FACTOR * self.capacity and self.capacity:
             limit = NONRESIDENT_FACTOR * self.capacity
-            while len(self._nonresident) > limit:
-                forgotten, _ = self._nonresident.popitem(last=False)
-                del stack[forgotten]
+            while len(nonresident) > limit:
+                del stack[nonresident.popitem(False)[0]]
         return value
 
     def remove(self, key: Hashable) -> V:
@@ -141,11 +142,14 @@ class LIRSPolicy(ResidentPolicy[V]):
         if not self._values:
             raise KeyError("pop_victim(): the policy holds nothing")
         self._learn_capacity()
-        self._prune()
-        while self._lir and (len(self._lir) > self._lir_limit() or not self._queue):
-            self._demote_bottom()
-        key, _ = self._queue.popitem(last=False)
-        if key in self._stack:
+        stack, lir, queue = self._stack, self._lir, self._queue
+        if stack and next(iter(stack)) not in lir:
+            self._prune()
+        if len(lir) > self._lir_limit() or not queue:
+            while lir and (len(lir) > self._lir_limit() or not queue):
+                self._demote_bottom()
+        key = queue.popitem(False)[0]
+        if key in stack:
             self._nonresident[key] = None
         return key, self._values.pop(key)
 
