@@ -59,11 +59,16 @@ class AdaptivePolicy(ResidentPolicy[V]):
 
     After ARC, LeCaR and Cacheus, with spatial sampling after SHARDS (Waldspurger et al.,
     FAST'15): one key in four, chosen by a fixed hash, is replayed through a miniature of
-    each expert sized a quarter of the cache. Each miniature's hits are counted with
-    exponential decay (half-life of eight capacities of requests). The leading expert is
-    not a shadow: it holds the resident keys itself, so a request costs one expert's work
-    plus a quarter of the others'. A hit is logged by a C call (``deque.append``) and the
-    log is played through the leader and the sample at the next miss or read of the policy.
+    each expert (the leader's too, so that scores compare like with like) sized a quarter
+    of the cache, at least 32. Each miniature's hits are counted with exponential decay
+    (half-life of eight capacities of requests). The leading expert is not a shadow: it
+    holds the resident keys itself, in this policy's dict, so a request costs one expert's
+    work plus a quarter of every expert's. A hit is logged by a C call (``deque.append``);
+    the log is played through the leader at the next miss or read of the policy, and the
+    sampled requests through the miniatures in batches of 64.
+
+    The capacity is learnt as the cache evicts (see ``ResidentPolicy``), so a memory bound
+    that binds first shrinks the miniatures too.
 
     Switching leaders hands the resident keys to a fresh instance of the winner as
     *legacy* keys, in the old leader's eviction order: they are evicted first, oldest
