@@ -146,7 +146,7 @@ class AdaptivePolicy(ResidentPolicy[V]):
                 else:
                     touch(key)
         else:
-            self.holder.replay(log, 0)  # every key is resident: hits only, nothing evicted
+            self.holder.touch_many(log)
         sampled = self._sampled
         if sampled:
             self._pending.extend(filter(sampled.__contains__, log))

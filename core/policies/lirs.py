@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TypeVar
@@ -74,6 +74,20 @@ class LIRSPolicy(ResidentPolicy[V]):
             if self._lir:  # with no LIR key at all, the stack stays empty
                 stack[key] = None
             self._queue.move_to_end(key)
+
+    def touch_many(self, keys: Iterable[Hashable]) -> None:
+        """``record_access`` for each key; when all are LIR keys (the common case), one C
+        loop moving them to the stack's top."""
+        lir, to_top = self._lir, self._stack.move_to_end
+        if lir.issuperset(keys):
+            deque(map(to_top, keys), 0)
+            return
+        touch = self.record_access
+        for key in keys:
+            if key in lir:
+                to_top(key)
+            else:
+                touch(key)
 
     def replay(
         self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None

@@ -289,3 +289,19 @@ def test_replay_is_request_by_request(name: str) -> None:
     assert hits == expected > 0
     assert list(batched.ordered()) == list(single.ordered())
     assert len(changed) >= 2 * (len(keys) - hits - 9)  # every miss, every eviction
+
+
+@pytest.mark.parametrize("name", ["lirs", "s3fifo", "wtinylfu"])
+def test_touch_many_is_record_access_key_by_key(name: str) -> None:
+    """The adaptive policy's holder plays logged hits with ``touch_many``."""
+    keys: list[Hashable] = [(k * 7) % 23 if k % 5 else k % 40 for k in range(3000)]
+    batched: Any = make_policy(name)
+    single: Any = make_policy(name)
+    for policy in (batched, single):
+        replay(policy, keys[:500], 9)  # warm: LIR and HIR keys, a full main queue
+    hits = [k for k in keys[500:] if k in batched]
+    batched.touch_many(hits)
+    for key in hits:
+        single.record_access(key)
+    assert len(hits) > 100 and list(batched.ordered()) == list(single.ordered())
+    assert replay(batched, keys, 9) == replay(single, keys, 9)
