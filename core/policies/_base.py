@@ -40,6 +40,12 @@ class ResidentPolicy(Generic[V]):
         or evicted are appended to ``changed``. Subclasses inline their hit path here."""
         return replay_requests(self, keys, capacity, changed)
 
+    def touch_many(self, keys: Iterable[Hashable]) -> None:
+        """``record_access`` for each key, in order (all resident); subclasses inline it."""
+        touch = self.record_access  # type: ignore[attr-defined]
+        for key in keys:
+            touch(key)
+
     def values(self) -> Iterator[V]:
         """Every value, in no promised order."""
         return iter(self._values.values())

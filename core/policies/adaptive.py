@@ -1,14 +1,14 @@
-"""The adaptive policy: simulate a few expert policies and keep what the recent best keeps."""
+"""The adaptive policy: the leading expert holds the cache; the others race on a sample."""
 
 from __future__ import annotations
 
 import math
+import zlib
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any, TypeVar
 
-from ..policy import LRUPolicy
 from ._base import ResidentPolicy
 from .lirs import LIRSPolicy
 from .s3fifo import S3FIFOPolicy
@@ -16,22 +16,29 @@ from .wtinylfu import WTinyLFUPolicy
 
 V = TypeVar("V")
 
-Expert = Any  # a policy over keys only (each value is its key) with a ``replay`` method
+Expert = Any  # a ResidentPolicy subclass instance, with ``replay``
+ExpertFactory = Callable[[], Expert]
 
+SAMPLE_SHIFT = 2
+"""One key in ``2**SAMPLE_SHIFT`` (by a fixed hash) is shown to the miniature experts."""
+MIN_MINIATURE = 32
+"""A miniature expert holds at least this many keys (or the whole capacity if smaller)."""
 HALF_LIFE_FACTOR = 8.0
-"""An expert's score halves over this many times the capacity of requests."""
+"""An expert's score halves over this many times the capacity of (sampled) requests."""
 SWITCH_MARGIN = 0.02
 """A challenger leads once its recent hits beat the leader's by this share."""
+SCORE_BATCH = 64
+"""Sampled requests wait until this many are ready to be played through the miniatures
+(one call per expert per batch instead of per request)."""
 HIT_LOG_LIMIT = 1 << 16
-"""Hits waiting to be replayed through the experts; in a longer run of hits without a
-miss (when nothing is evicted anyway) the oldest are dropped."""
+"""Hits waiting for the next miss; in a longer run of hits the oldest are dropped."""
 _RESCALE_AT = 1e150
 
 
-def default_experts() -> list[Expert]:
-    """LIRS (reuse distance: loops, scans), W-TinyLFU (frequency), S3-FIFO (quick
-    demotion of one-hit keys) and LRU (recency)."""
-    return [LIRSPolicy(), WTinyLFUPolicy(), S3FIFOPolicy(), LRUPolicy()]
+def default_experts() -> list[ExpertFactory]:
+    """LIRS (reuse distance: loops, scans), S3-FIFO (recency with quick demotion of
+    one-hit keys) and W-TinyLFU (frequency)."""
+    return [LIRSPolicy, S3FIFOPolicy, WTinyLFUPolicy]
 
 
 def is_request(value: object) -> bool:
@@ -40,84 +47,132 @@ def is_request(value: object) -> bool:
     return getattr(value, "access_count", 1) != 0
 
 
+def in_sample(key: Hashable, shift: int = SAMPLE_SHIFT) -> bool:
+    """Whether a key is in the experts' sample: a fixed hash (Python's own str hash
+    changes from run to run), so that runs are reproducible."""
+    text = key if isinstance(key, str) else repr(key)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")) & ((1 << shift) - 1) == 0
+
+
 class AdaptivePolicy(ResidentPolicy[V]):
-    """Follow the expert with the best recent hit ratio (after ARC, LeCaR and Cacheus).
+    """Hold the cache with the expert that has the best recent hit ratio on a sample.
 
-    Every request is replayed through each expert, a key-only copy of a reference policy
-    sized like the cache. Each expert's hits are counted with exponential decay (half-life
-    of eight capacities of requests), and the cache keeps what the leading expert keeps:
-    a victim is a resident key the leader does not hold, the one it dropped longest ago;
-    only when there is none does the leader choose. After a switch, the cache converges on
-    the new leader's contents over the next misses, at no extra cost.
+    After ARC, LeCaR and Cacheus, with spatial sampling after SHARDS (Waldspurger et al.,
+    FAST'15): one key in four, chosen by a fixed hash, is replayed through a miniature of
+    each expert (the leader's too, so that scores compare like with like) sized a quarter
+    of the cache, at least 32. Each miniature's hits are counted with exponential decay
+    (half-life of eight capacities of requests). The leading expert is not a shadow: it
+    holds the resident keys itself, in this policy's dict, so a request costs one expert's
+    work plus a quarter of every expert's. A hit is logged by a C call (``deque.append``);
+    the log is played through the leader at the next miss or read of the policy, and the
+    sampled requests through the miniatures in batches of 64.
 
-    A hit only appends the key to a log (a C call, as cheap as LRU's reordering); the log
-    is replayed through the experts, in order, at the next miss or read of the policy
-    (``victim``, ``ordered``, ``sync``), which gives the same result as replaying each hit
-    at once, since nothing is evicted in between.
+    The capacity is learnt as the cache evicts (see ``ResidentPolicy``), so a memory bound
+    that binds first shrinks the miniatures too.
 
-    Preload: a value for which ``requested`` is false (preloaded or warmed up) is held but
-    not shown to the experts, so it adds to no frequency count, ghost or score. It is the
-    first to go when room is needed, until a request for it reaches the experts as the
-    key's first access.
+    Switching leaders hands the resident keys to a fresh instance of the winner as
+    *legacy* keys, in the old leader's eviction order: they are evicted first, oldest
+    first, and one that is requested again joins the new leader as a new key.
+
+    Preload: a value for which ``requested`` is false (preloaded or warmed up) is held as
+    a legacy key, outside every expert, so it adds to no frequency count, ghost or score.
+    It is the first to go when room is needed, until a request for it reaches the experts
+    as the key's first access.
     """
 
     name = "adaptive"
 
     def __init__(
         self,
-        experts: Sequence[Expert] | None = None,
+        experts: Sequence[ExpertFactory] | None = None,
         *,
+        sample_shift: int = SAMPLE_SHIFT,
         requested: Callable[[object], bool] = is_request,
     ) -> None:
         super().__init__()
-        self.experts: list[Expert] = list(default_experts() if experts is None else experts)
+        self._factories = list(default_experts() if experts is None else experts)
         self._requested = requested
+        self._shift = sample_shift
+        self._mask = (1 << sample_shift) - 1
+        self.experts: list[Expert] = [make() for make in self._factories]
+        """The miniature experts, over the sampled keys only."""
         self.scores = [0.0] * len(self.experts)
-        """Each expert's decayed hits, in units of the current ``_weight``."""
-        self._weight = 1.0  # grows by 1/decay per request, instead of decaying every score
+        """Each miniature's decayed hits, in units of the current ``_weight``."""
+        self._weight = 1.0  # grows by 1/decay per sampled request, instead of decaying scores
         self._growth = 1.0
+        self._miniature = 0  # the miniatures' capacity; 0 (unbounded) until one is learnt
         self.leader = 0
-        # Resident keys the leader does not hold, the oldest first.
-        self._outside: dict[Hashable, None] = {}
         self.switches = 0
+        self.holder: Expert = self._adopt(self._factories[0]())
+        """The leading expert, holding the resident keys (in this policy's dict)."""
+        self._legacy: dict[Hashable, None] = {}  # resident keys outside the holder
+        self._sampled: set[Hashable] = set()  # resident keys in the sample
+        self._pending: list[Hashable] = []  # sampled requests not yet scored, in order
         self._log: deque[Hashable] = deque(maxlen=HIT_LOG_LIMIT)
         self.record_access: Callable[[Hashable], Any] = self._log.append
 
+    def _adopt(self, expert: Expert) -> Expert:
+        """Make ``expert`` keep its keys in this policy's dict (what ``get`` reads)."""
+        expert._values = self._values
+        expert.get = self._values.get
+        expert.capacity = self.capacity
+        return expert
+
     @property
     def leader_name(self) -> str:
-        """The name of the expert followed now."""
+        """The name of the expert holding the cache now."""
         self.sync()
-        return str(self.experts[self.leader].name)
+        return str(self.holder.name)
 
     def sync(self) -> None:
-        """Replay the logged hits through the experts."""
-        if self._log:
-            self._replay(self._log)
-            self._log.clear()
+        """Play the logged hits through the holder, and every pending sampled request
+        through the miniatures."""
+        self._drain_log()
+        if self._pending:
+            self._score()
 
-    def _replay(self, keys: Sequence[Hashable]) -> None:
-        """Requests through every expert, in order; keeps ``_outside`` in step with the
-        leader and adds the hits to the scores. A hit counts with the weight of the middle
-        of the batch (batches are short next to the scores' half-life)."""
+    def _drain_log(self) -> None:
+        """Play the logged hits through the holder; queue the sampled ones for scoring."""
+        log = self._log
+        if not log:
+            return
+        legacy = self._legacy
+        if legacy:
+            holder = self.holder
+            touch = holder.record_access
+            for key in log:
+                if key in legacy:
+                    self._promote(key)
+                else:
+                    touch(key)
+        else:
+            self.holder.touch_many(log)
+        sampled = self._sampled
+        if sampled:
+            self._pending.extend(filter(sampled.__contains__, log))
+        log.clear()
+
+    def _promote(self, key: Hashable) -> None:
+        """A legacy key was requested: it joins the holder as a new key."""
+        del self._legacy[key]
+        self.holder.insert_new(key, self._values.pop(key))
+
+    def _score(self) -> None:
+        """Pending sampled requests through every miniature; the hits add to the scores.
+        A hit counts with the weight of the middle of the batch."""
+        keys = self._pending
+        self._pending = []
         start = self._weight
         end = start * self._growth ** len(keys)
         weight = math.sqrt(start * end)
-        lead = self.leader
-        changed: list[Hashable] = []
+        size, scores = self._miniature, self.scores
         for index, expert in enumerate(self.experts):
-            hits = expert.replay(keys, self.capacity, changed if index == lead else None)
-            self.scores[index] += hits * weight
-        if changed:
-            leader, values, outside = self.experts[lead], self._values, self._outside
-            for key in changed:
-                if key in values and key not in leader:
-                    outside.setdefault(key, None)
-                else:
-                    outside.pop(key, None)
+            scores[index] += expert.replay(keys, size) * weight
         self._weight = end
         if end > _RESCALE_AT:
-            self.scores = [s / end for s in self.scores]
+            self.scores = [s / end for s in scores]
             self._weight = 1.0
+        self._choose_leader()
 
     def _choose_leader(self) -> None:
         scores, lead = self.scores, self.leader
@@ -126,72 +181,103 @@ class AdaptivePolicy(ResidentPolicy[V]):
             if score > scores[best]:
                 best = index
         if best != lead and scores[best] > scores[lead] * (1.0 + SWITCH_MARGIN) + self._weight:
-            self.leader = best
-            self.switches += 1
-            leader = self.experts[best]
-            self._outside = {k: None for k in self._values if k not in leader}
+            self._switch(best)
+
+    def _switch(self, best: int) -> None:
+        """Hand the resident keys to a fresh ``best`` expert, as legacy keys in the old
+        holder's eviction order (after the legacy keys there were already)."""
+        old, values, legacy = self.holder, self._values, self._legacy
+        held = [old.pop_victim() for _ in range(len(values) - len(legacy))]
+        values.update(held)
+        for key, _ in held:
+            legacy[key] = None
+        self.leader = best
+        self.switches += 1
+        self.holder = self._adopt(self._factories[best]())
 
     def insert_new(self, key: Hashable, value: V) -> V:
-        old = self._values.setdefault(key, value)
-        if old is not value:
-            return old
+        values = self._values
+        old = values.get(key)
+        if old is not None or key in values:
+            return old  # type: ignore[return-value]  # present: a stored value
         if self._log:
-            self.sync()
-        if self._requested(value):
-            self._replay((key,))
-            self._choose_leader()
-            if key not in self.experts[self.leader]:
-                self._outside[key] = None
+            self._drain_log()
+        requested = self._requested(value)
+        if requested:
+            self.holder.insert_new(key, value)
         else:
-            self._outside[key] = None
+            values[key] = value
+            self._legacy[key] = None
+        if (
+            not zlib.crc32(key.encode("utf-8", "surrogatepass")) & self._mask
+            if type(key) is str
+            else in_sample(key, self._shift)
+        ):
+            self._sampled.add(key)
+            if requested:
+                pending = self._pending
+                pending.append(key)
+                if len(pending) >= SCORE_BATCH:
+                    self._score()
         return value
 
     def remove(self, key: Hashable) -> V:
         self.sync()
-        self._outside.pop(key, None)
-        return self._values.pop(key)
+        self._sampled.discard(key)
+        if key in self._legacy:
+            del self._legacy[key]
+            return self._values.pop(key)
+        value: V = self.holder.remove(key)
+        return value
 
     def _learn_capacity(self) -> None:
-        before = self.capacity
-        super()._learn_capacity()
-        if self.capacity != before:
-            self._growth = 2.0 ** (1.0 / (HALF_LIFE_FACTOR * max(1, self.capacity)))
-
-    def _next_outside(self) -> Hashable:
-        if not self._values:
-            raise KeyError("pop_victim(): the policy holds nothing")
-        self.sync()
-        outside, values = self._outside, self._values
-        leader = self.experts[self.leader]
-        while not outside:  # the leader holds every resident key: let it choose
-            dropped = leader.pop_victim()[0]
-            if dropped in values:
-                outside[dropped] = None
-        return next(iter(outside))
+        capacity = len(self._values) - 1
+        if capacity != self.capacity:
+            self.capacity = capacity  # the holder learns it at its own evictions
+            self._miniature = min(max(MIN_MINIATURE, capacity >> self._shift), capacity)
+            self._growth = 2.0 ** (1.0 / (HALF_LIFE_FACTOR * max(1, self._miniature)))
 
     def pop_victim(self) -> tuple[Hashable, V]:
+        if not self._values:
+            raise KeyError("pop_victim(): the policy holds nothing")
+        if self._log:
+            self._drain_log()
         self._learn_capacity()
-        key = self._next_outside()
-        del self._outside[key]
-        return key, self._values.pop(key)
+        legacy = self._legacy
+        if legacy:
+            key = next(iter(legacy))
+            del legacy[key]
+            value = self._values.pop(key)
+        else:
+            key, value = self.holder.pop_victim()
+        self._sampled.discard(key)
+        return key, value
 
     def victim(self) -> V | None:
-        return self._values[self._next_outside()] if self._values else None
+        if not self._values:
+            return None
+        self.sync()
+        if self._legacy:
+            return self._values[next(iter(self._legacy))]
+        value: V | None = self.holder.victim()
+        return value
 
     def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
         self.sync()
-        values, outside = self._values, self._outside
-        leader = self.experts[self.leader]
-        held = (values[k] for k in leader.ordered() if k in values and k not in outside)
-        dropped = (values[k] for k in reversed(outside))
+        values = self._values
+        held = self.holder.ordered() if len(values) > len(self._legacy) else iter(())
+        dropped = (values[k] for k in reversed(self._legacy))
         return islice(chain(held, dropped), offset, None if limit is None else offset + limit)
 
     def clear(self) -> None:
         self._values.clear()
-        self._outside.clear()
+        self._legacy.clear()
+        self._sampled.clear()
         self._log.clear()
+        self._pending.clear()
         for expert in self.experts:
             expert.clear()
         self.scores = [0.0] * len(self.experts)
         self._weight = 1.0
         self.leader = 0
+        self.holder = self._adopt(self._factories[0]())

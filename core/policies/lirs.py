@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TypeVar
@@ -75,6 +75,20 @@ class LIRSPolicy(ResidentPolicy[V]):
                 stack[key] = None
             self._queue.move_to_end(key)
 
+    def touch_many(self, keys: Iterable[Hashable]) -> None:
+        """``record_access`` for each key; when all are LIR keys (the common case), one C
+        loop moving them to the stack's top."""
+        lir, to_top = self._lir, self._stack.move_to_end
+        if lir.issuperset(keys):
+            deque(map(to_top, keys), 0)
+            return
+        touch = self.record_access
+        for key in keys:
+            if key in lir:
+                to_top(key)
+            else:
+                touch(key)
+
     def replay(
         self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None
     ) -> int:
@@ -105,7 +119,8 @@ class LIRSPolicy(ResidentPolicy[V]):
         if old is not value:
             return old
         stack = self._stack
-        self._prune()
+        if stack and next(iter(stack)) not in self._lir:
+            self._prune()
         if key in stack:  # evicted recently enough to be remembered: short reuse distance
             del self._nonresident[key]
             stack.move_to_end(key)
@@ -119,11 +134,11 @@ class LIRSPolicy(ResidentPolicy[V]):
             if self._lir:
                 stack[key] = None
             self._queue[key] = None
-        if self.capacity:
+        nonresident = self._nonresident
+        if len(nonresident) > NONRESIDENT_FACTOR * self.capacity and self.capacity:
             limit = NONRESIDENT_FACTOR * self.capacity
-            while len(self._nonresident) > limit:
-                forgotten, _ = self._nonresident.popitem(last=False)
-                del stack[forgotten]
+            while len(nonresident) > limit:
+                del stack[nonresident.popitem(False)[0]]
         return value
 
     def remove(self, key: Hashable) -> V:
@@ -141,11 +156,14 @@ class LIRSPolicy(ResidentPolicy[V]):
         if not self._values:
             raise KeyError("pop_victim(): the policy holds nothing")
         self._learn_capacity()
-        self._prune()
-        while self._lir and (len(self._lir) > self._lir_limit() or not self._queue):
-            self._demote_bottom()
-        key, _ = self._queue.popitem(last=False)
-        if key in self._stack:
+        stack, lir, queue = self._stack, self._lir, self._queue
+        if stack and next(iter(stack)) not in lir:
+            self._prune()
+        if len(lir) > self._lir_limit() or not queue:
+            while lir and (len(lir) > self._lir_limit() or not queue):
+                self._demote_bottom()
+        key = queue.popitem(False)[0]
+        if key in stack:
             self._nonresident[key] = None
         return key, self._values.pop(key)
 

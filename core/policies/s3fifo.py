@@ -35,6 +35,14 @@ class S3FIFOPolicy(ResidentPolicy[V]):
         if freq < MAX_FREQUENCY:
             self._freq[key] = freq + 1
 
+    def touch_many(self, keys: Iterable[Hashable]) -> None:
+        """``record_access`` for each key, inlined."""
+        freq = self._freq
+        for key in keys:
+            count = freq[key]
+            if count < MAX_FREQUENCY:
+                freq[key] = count + 1
+
     def replay(
         self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None
     ) -> int:

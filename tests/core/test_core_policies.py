@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Hashable
 from typing import Any
 
@@ -9,6 +12,7 @@ import pytest
 
 from promptcache import POLICIES, AdaptivePolicy, ComponentCache, EvictionPolicy, make_policy
 from promptcache.cache import MIB
+from promptcache.policies.adaptive import in_sample
 
 NAMES = tuple(POLICIES)
 
@@ -152,7 +156,9 @@ class TestPreload:
         assert isinstance(policy, AdaptivePolicy)
         for i in range(5):
             cache.put(f"hot{i}.md", "hot", origin="preload")
+        assert in_sample("hot0.md")  # so the miniature experts see its requests
         assert all(f"hot{i}.md" not in expert for expert in policy.experts for i in range(5))
+        assert list(policy.holder.ordered()) == []  # the expert holding the cache: none
         assert policy.scores == [0.0] * len(policy.experts)
         wtinylfu = next(e for e in policy.experts if e.name == "wtinylfu")
         assert wtinylfu.frequency.counts == {}
@@ -160,6 +166,7 @@ class TestPreload:
         policy.sync()
         assert wtinylfu.frequency.counts == {"hot0.md": 1}
         assert all("hot0.md" in expert for expert in policy.experts)
+        assert [e.component_path for e in policy.holder.ordered()] == ["hot0.md"]
 
     def test_unrequested_preloads_go_first(self) -> None:
         cache = ComponentCache(max_size=4, policy="adaptive")
@@ -198,6 +205,66 @@ class TestPreload:
         assert counts[0] == counts[1] and counts[0]
         for a, b in zip(with_preload.experts, without.experts, strict=True):
             assert list(a.ordered()) == list(b.ordered())
+        held = [[e.component_path for e in p.holder.ordered()] for p in (with_preload, without)]
+        assert held[0] == held[1] and len(held[0]) == 8
+
+
+class TestAdaptiveMechanics:
+    """The leading expert holds the cache; the others race on a hash-sampled miniature."""
+
+    def test_miniatures_see_only_sampled_keys_at_a_quarter_of_the_size(self) -> None:
+        keys = [f"k{(i * 13) % 700}" for i in range(6000)]
+        adaptive = AdaptivePolicy[Any]()
+        replay(adaptive, keys, 400)
+        adaptive.sync()
+        for expert in adaptive.experts:
+            held = list(expert.ordered())
+            assert held and all(in_sample(k) for k in held)
+            assert len(held) <= 100  # 400 >> SAMPLE_SHIFT
+        assert 0.15 < sum(map(in_sample, {*keys})) / len({*keys}) < 0.35
+
+    def test_switching_hands_the_resident_keys_to_the_new_leader(self) -> None:
+        """Recency first (S3-FIFO or W-TinyLFU lead), then a loop (LIRS must take over):
+        no resident key is lost on the switch, and the loop is then mostly hit."""
+        recency = [f"r{i // 3 + (i % 3) * 7}" for i in range(20_000)]
+        looping = [f"l{i % 150}" for i in range(30_000)]
+        cache = ComponentCache(max_size=100, policy="adaptive")
+        policy = cache._store
+        assert isinstance(policy, AdaptivePolicy)
+        for path in recency:
+            if cache.get(path) is None:
+                cache.put(path, "x")
+        first = policy.leader_name
+        hits = 0
+        for n, path in enumerate(looping):
+            if cache.get(path) is not None:
+                hits += n >= 15_000
+            else:
+                cache.put(path, "x")
+            assert len(policy) == len(cache) <= 100
+        assert first != "lirs" and policy.leader_name == "lirs" and policy.switches >= 1
+        assert hits / 15_000 > 0.5  # OPT: 0.66; LRU: 0
+        assert sorted(e.path for e in cache.entries()) == sorted(
+            e.component_path for e in policy.values()
+        )
+
+    def test_the_sample_is_the_same_in_every_process(self) -> None:
+        """A fixed hash, not Python's per-process string hash: runs are reproducible."""
+        script = (
+            "from promptcache.policies.adaptive import in_sample;"
+            "print(sum(in_sample(f'components/b{i}.md') for i in range(2000)))"
+        )
+        outputs = {
+            subprocess.run(
+                [sys.executable, "-c", script],
+                env={**os.environ, "PYTHONHASHSEED": seed},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            for seed in ("1", "2")
+        }
+        assert len(outputs) == 1
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -222,3 +289,19 @@ def test_replay_is_request_by_request(name: str) -> None:
     assert hits == expected > 0
     assert list(batched.ordered()) == list(single.ordered())
     assert len(changed) >= 2 * (len(keys) - hits - 9)  # every miss, every eviction
+
+
+@pytest.mark.parametrize("name", ["lirs", "s3fifo", "wtinylfu"])
+def test_touch_many_is_record_access_key_by_key(name: str) -> None:
+    """The adaptive policy's holder plays logged hits with ``touch_many``."""
+    keys: list[Hashable] = [(k * 7) % 23 if k % 5 else k % 40 for k in range(3000)]
+    batched: Any = make_policy(name)
+    single: Any = make_policy(name)
+    for policy in (batched, single):
+        replay(policy, keys[:500], 9)  # warm: LIR and HIR keys, a full main queue
+    hits = [k for k in keys[500:] if k in batched]
+    batched.touch_many(hits)
+    for key in hits:
+        single.record_access(key)
+    assert len(hits) > 100 and list(batched.ordered()) == list(single.ordered())
+    assert replay(batched, keys, 9) == replay(single, keys, 9)
