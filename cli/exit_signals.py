@@ -40,9 +40,12 @@ def run_until_exit_signal(app: App[Any]) -> int:
     received: list[int] = []
     watchdogs: list[threading.Timer] = []
     saved_tty = _terminal_attributes()
+    # Taken now: while the app runs, Textual swaps sys.stdout/sys.stderr for capture objects
+    # whose fileno() is -1, so looking the terminal up at exit time finds none.
+    screen_fd = _screen_fd()
 
     def forced_exit() -> None:  # the app did not shut down: give the terminal back anyway
-        _restore_terminal(saved_tty)
+        _restore_terminal(screen_fd, saved_tty)
         os._exit(128 + received[0])
 
     def on_signal(signum: int) -> None:
@@ -86,11 +89,25 @@ def _terminal_attributes() -> list[Any] | None:
         return None
 
 
-def _restore_terminal(saved: list[Any] | None) -> None:
-    """Put the terminal back; nothing when stdout is not one (a pipe, as under serve)."""
-    with contextlib.suppress(OSError, ValueError):
-        if os.isatty(sys.stdout.fileno()):
-            os.write(sys.stdout.fileno(), _RESTORE_TERMINAL.encode())
+def _screen_fd() -> int | None:
+    """The descriptor the app draws on (Textual's driver writes to ``sys.__stderr__``).
+
+    None when it is not a terminal (a pipe, as under serve): nothing to restore there.
+    """
+    stream = sys.__stderr__
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        if stream is not None and os.isatty(stream.fileno()):
+            return stream.fileno()
+    return None
+
+
+def _restore_terminal(screen_fd: int | None, saved: list[Any] | None) -> None:
+    """Put the terminal back: write the restore sequence to ``screen_fd``, reset its modes."""
+    if screen_fd is not None:
+        data = _RESTORE_TERMINAL.encode()
+        with contextlib.suppress(OSError):
+            while data:  # a tty write may be short; all of it must reach the terminal
+                data = data[os.write(screen_fd, data) :]
     if saved is not None:
         import termios
 

@@ -45,6 +45,25 @@ def read_until(fd: int, done: bytes | None, timeout: float, into: bytearray) -> 
         raise AssertionError(f"no {done!r} within {timeout} s; got {bytes(into[-300:])!r}")
 
 
+def wait_until_delivered(pid: int, signum: int, timeout: float = 30) -> None:
+    """Wait until ``signum`` is no longer pending for ``pid`` (Linux: /proc/PID/status)."""
+    bit = 1 << (signum - 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:  # gone
+            return
+        pending = 0
+        for line in status.splitlines():
+            if line.startswith(("SigPnd:", "ShdPnd:")):
+                pending |= int(line.split()[1], 16)
+        if not pending & bit:
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"signal {signum} still pending for {pid} after {timeout} s")
+
+
 @pytest.mark.parametrize(
     ("command", "signum", "times"),
     [
@@ -81,7 +100,11 @@ def test_an_exit_signal_restores_the_terminal(
         read_until(controller, b"Hit ratio", 60, output)  # the app is up and drawn
         assert ALT_SCREEN_ON in output and MOUSE_ON in output
         for _ in range(times):
+            # Signals of one kind do not queue: sent back to back, a second SIGTERM that
+            # finds the first still pending is dropped, and the forced exit never runs.
+            wait_until_delivered(proc.pid, signum)
             proc.send_signal(signum)
+        wait_until_delivered(proc.pid, signum)
         read_until(controller, None, 10, output)
         code = proc.wait(10)
     finally:
