@@ -193,7 +193,9 @@ def test_includes_come_from_the_version_the_load_started_with(
 
     def write_version(n: int) -> None:
         # Each version is a new text for both files (and a new context key for the loads).
-        (folder / "top.j2").write_text(f"top{n}:{{% include 'part.j2' %}}", encoding="utf-8")
+        # A loop before the include keeps each render open for a while.
+        top = f"top{n}:{{% for _ in range(20000) %}}{{% endfor %}}{{% include 'part.j2' %}}"
+        (folder / "top.j2").write_text(top, encoding="utf-8")
         (folder / "part.j2").write_text(f"part{n} {{{{ i }}}}", encoding="utf-8")
 
     write_version(0)
