@@ -206,7 +206,7 @@ class RemoteComponentLoader(CachedComponentLoader):
         """``store``: changes arrive as server-side invalidations."""
         return "store"
 
-    @property  # type: ignore[override]
+    @property
     def folder_default(self) -> str | None:
         """The published folder default dialect (of the version this thread renders)."""
         pinned = getattr(self._pin, "manifest", None)
