@@ -352,9 +352,11 @@ class RemoteComponentLoader(CachedComponentLoader):
         """Render ``component_path`` of ``manifest`` in its dialect, as the folder loader
         does; includes resolve in ``manifest`` too, never in a newer version."""
         stored = self._store_path(component_path)
-        # Every blob the render needs, in one round trip (none when all are remembered),
-        # so that a cut-off server fails the load here, before any include is read.
-        self._prefetch(manifest, [stored, *manifest.closure(stored)])
+        included = manifest.closure(stored)
+        if included:
+            # Every blob the render needs, in one round trip (none when all are remembered),
+            # so that a cut-off server fails the load here, before an include is read.
+            self._prefetch(manifest, [stored, *included])
         previous = getattr(self._pin, "manifest", None)
         self._pin.manifest = manifest
         try:
@@ -421,21 +423,24 @@ class RemoteComponentLoader(CachedComponentLoader):
             return self._fallback.read_template(component_path)
 
     def _blob_text(self, component_path: str, sha256: str, size: int) -> str:
-        text = self._templates.get(sha256)
-        if text is not None:
-            return text
-        with self._blob_lock:
-            flight = self._blob_flights.get(sha256)
-            leader = flight is None
-            if flight is None:
-                flight = self._blob_flights[sha256] = _BlobFlight()
-        if not leader:
+        while True:
+            text = self._templates.get(sha256)
+            if text is not None:
+                return text
+            with self._blob_lock:
+                flight = self._blob_flights.get(sha256)
+                leader = flight is None
+                if flight is None:
+                    flight = self._blob_flights[sha256] = _BlobFlight()
+            if leader:
+                break
             with flight.lock:
                 pass
             if flight.error is not None:
                 raise flight.error
-            assert flight.text is not None
-            return flight.text
+            if flight.text is not None:
+                return flight.text
+            # A prefetch could not use it: read it here, with an error naming the path.
         try:
             flight.text = self._read_blob(component_path, sha256, size)
             self._remember(sha256, flight.text)
@@ -588,22 +593,37 @@ class RemoteComponentLoader(CachedComponentLoader):
         missing = {f for f in found if f is not None and f[0] not in self._templates}
         if not missing or not self.connected:
             return
-        ordered = sorted(missing)
+        # Lead the blob flights of what nobody reads yet: other threads missing the same
+        # blobs wait for this round trip instead of sending their own.
+        flights: list[tuple[str, int, _BlobFlight]] = []
+        with self._blob_lock:
+            for sha, size in sorted(missing):
+                if sha not in self._blob_flights:
+                    flight = self._blob_flights[sha] = _BlobFlight()
+                    flights.append((sha, size, flight))
+        if not flights:
+            return
+        blobs: list[object] = [None] * len(flights)
         try:
             with self._client.pipeline(transaction=False) as pipe:
-                for sha, _ in ordered:
+                for sha, _, _ in flights:
                     command(pipe, "GET", self.keys.blob(sha))
                 blobs = pipe.execute()
         except redis.RedisError as exc:  # the loads that follow report it, one by one
             log.info("prefetch failed: %s", exc)
-            return
-        for (sha, size), data in zip(ordered, blobs, strict=True):
-            try:
-                text = check_blob(sha, data, sha, size, self.max_component_bytes)
-            except StoreEntryError:
-                continue  # its load reads it again and raises a typed error naming the path
-            self.file_reads += 1
-            self._remember(sha, text)
+        finally:
+            for (sha, size, flight), data in zip(flights, blobs, strict=True):
+                if data is not None:
+                    try:
+                        flight.text = check_blob(sha, data, sha, size, self.max_component_bytes)
+                    except StoreEntryError:
+                        pass  # its load reads it again and raises an error naming the path
+                    else:
+                        self.file_reads += 1
+                        self._remember(sha, flight.text)
+                with self._blob_lock:
+                    del self._blob_flights[sha]
+                flight.lock.release()
 
     def warm(
         self, paths: Iterable[str], *, origin: str = "warmup", progress: Progress | None = None
