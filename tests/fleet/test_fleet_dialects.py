@@ -13,11 +13,16 @@ from pathlib import Path
 import pytest
 from fleet_testlib import Server, wait_until, write_components
 
-from promptcache import CachedComponentLoader, ComponentCache, ComponentError
+from promptcache import CachedComponentLoader, ComponentCache, ComponentError, serve_stats
+from promptcache.addresses import parse_address
+from promptcache.client import RemoteClient
 from promptcache.dialects import IncludeError, MissingVariableError, SandboxViolationError
 from promptcache.errors import ComponentOutsideBaseError
 from promptcache.fleet import Manifest, RemoteComponentLoader, publish
 from promptcache.fleet.store import Keys
+from promptcache.tui.sources import RemoteSource
+from promptcache.tui.state import TableQuery
+from promptcache.tui.widgets.status_bar import status_line
 
 _ns = itertools.count()
 
@@ -230,3 +235,35 @@ def test_includes_come_from_the_version_the_load_started_with(
         loader.close()
     assert n >= 5
     assert mixed == []
+
+
+def test_a_worker_s_stale_flag_shows_in_its_own_attach_status_line(
+    server: Server, tmp_path: Path, namespace: str
+) -> None:
+    folder = write_components(tmp_path / "lib", {"a.md": "A"})
+    publish(folder, server.url, namespace=namespace)
+    loader = CachedComponentLoader(
+        server.url, ComponentCache(max_size=10), namespace=namespace, timeout_s=0.3
+    )
+    address = f"unix:{tmp_path}/stats.sock"
+    try:
+        with serve_stats(loader.cache, address, loader=loader):
+            source = RemoteSource(RemoteClient(parse_address(address)))
+            try:
+                assert loader.load_component("a.md") == "A"
+                state = source.collect(TableQuery(0, 10))
+                assert state.link.connection == "connected" and not state.link.stale
+                assert "stale:" not in status_line(state).plain
+                server.pause()  # the network cut: the worker keeps serving, marked stale
+                wait_until(lambda: loader.stale, 5.0, "the cut to be noticed")
+                state = source.collect(TableQuery(0, 10))
+                assert state.link.stale
+                assert "stale: its store is unreachable" in status_line(state).plain
+                server.resume()
+                wait_until(lambda: not loader.stale, 5.0, "the reconnect")
+                assert not source.collect(TableQuery(0, 10)).link.stale
+            finally:
+                source.close()
+    finally:
+        server.resume()
+        loader.close()
