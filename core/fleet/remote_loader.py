@@ -27,7 +27,8 @@ import orjson
 import redis
 
 from ..cache import MIB, ComponentCache
-from ..dialects import IncludeGraph, SourceFile, Templates, make_source
+from ..dialects import EXTENSIONS, IncludeGraph, SourceFile, Templates, make_source
+from ..dialects.base import BRACE
 from ..errors import (
     ComponentError,
     ComponentNotAFileError,
@@ -37,6 +38,7 @@ from ..errors import (
 )
 from ..loader import CachedComponentLoader, Progress, WarmupReport, context_key
 from ..paths import check_component_path
+from ..template import render
 from .errors import StoreEntryError, StoreError, StoreUnavailableError
 from .invalidation import InvalidationListener
 from .store import (
@@ -351,8 +353,11 @@ class RemoteComponentLoader(CachedComponentLoader):
     ) -> str:
         """Render ``component_path`` of ``manifest`` in its dialect, as the folder loader
         does; includes resolve in ``manifest`` too, never in a newer version."""
-        stored = self._store_path(component_path)
-        included = manifest.closure(stored)
+        if component_path in manifest.components:
+            stored = component_path
+        else:
+            stored = self._store_path(component_path)
+        included = manifest.closure(stored) if manifest.includes else None
         if included:
             # Every blob the render needs, in one round trip (none when all are remembered),
             # so that a cut-off server fails the load here, before an include is read.
@@ -361,6 +366,13 @@ class RemoteComponentLoader(CachedComponentLoader):
         self._pin.manifest = manifest
         try:
             text = self._template_in(manifest, component_path)
+            if (
+                manifest.template_format in (None, BRACE)
+                and not text.startswith("---")
+                and os.path.splitext(stored)[1].lower() not in EXTENSIONS
+            ):
+                # What make_source calls a plain file: today's {name} render, as in a folder.
+                return render(text, context_vars)
             content, _deps = self._render_text(component_path, text, context_vars)
         finally:
             self._pin.manifest = previous
