@@ -651,15 +651,17 @@ class StatsServer:
         victim = self.cache.next_victim()
         events, newest = self._events.since(since, events_limit)
         forms = self._forms
-        return {
+        state: JSONDict = {
             "snapshot": snapshot_json(snap),
             "entries": [entry_json(e, forms) for e in snap.entries],
             "victim": None if victim is None else entry_json(victim, forms),
             "events": [event_json(seq, event, forms) for seq, event in events],
             "events_next": newest,
             "monitor": self._monitor_json(),
-            "stale": bool(getattr(self.loader, "stale", False)),
         }
+        if self.loader is not None:
+            state["stale"] = bool(getattr(self.loader, "stale", False))
+        return state
 
     def _monitor_json(self) -> JSONDict:
         monitor = self.monitor
