@@ -88,11 +88,14 @@ def publish_command(argv: Sequence[str]) -> int:
             "version": report.version, "added": report.added, "changed": report.changed,
             "removed": report.removed, "unchanged": report.unchanged,
             "bytes_sent": report.bytes_sent, "seconds": round(report.seconds, 4),
+            "template_format_changed": report.template_format_changed,
         }, indent=2))  # fmt: skip
         return 0
     lines = [f"  added    {p}" for p in report.added]
     lines += [f"  changed  {p}" for p in report.changed]
     lines += [f"  removed  {p}" for p in report.removed]
+    if report.template_format_changed:
+        lines.append("  changed  the folder default template_format (.promptcache.toml)")
     where = f"{report.address} namespace {report.namespace!r}"
     if not report.touched:
         summary = f"nothing changed: {where} stays at version {report.version}"

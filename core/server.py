@@ -187,6 +187,8 @@ class StatsServer:
         allow_remote: Allow binding a TCP host other than loopback.
         folder: The component folder, reported to clients.
         components: The component paths, reported to clients.
+        loader: The loader filling ``cache``; a store-backed one's ``stale`` flag (its
+            server is unreachable, cached entries may be out of date) goes out in ``state``.
 
     Raises ``ComponentError`` for a bad address, an unsafe socket folder, a refused host,
     a short token, an unreadable or unsafe token file, or a socket that cannot be bound.
@@ -212,12 +214,14 @@ class StatsServer:
         allow_remote: bool = False,
         folder: str | os.PathLike[str] | None = None,
         components: Iterable[str] | None = None,
+        loader: object | None = None,
     ) -> None:
         self.cache = cache
         self.monitor = monitor
         self.allow_control = bool(allow_control)
         self.folder = None if folder is None else os.fspath(folder)
         self.components = None if components is None else [str(c) for c in components]
+        self.loader = loader
         self._where = parse_address(address)
         self.address = str(self._where)
         self.token: str | None = None
@@ -647,7 +651,7 @@ class StatsServer:
         victim = self.cache.next_victim()
         events, newest = self._events.since(since, events_limit)
         forms = self._forms
-        return {
+        state: JSONDict = {
             "snapshot": snapshot_json(snap),
             "entries": [entry_json(e, forms) for e in snap.entries],
             "victim": None if victim is None else entry_json(victim, forms),
@@ -655,6 +659,9 @@ class StatsServer:
             "events_next": newest,
             "monitor": self._monitor_json(),
         }
+        if self.loader is not None:
+            state["stale"] = bool(getattr(self.loader, "stale", False))
+        return state
 
     def _monitor_json(self) -> JSONDict:
         monitor = self.monitor
@@ -734,7 +741,7 @@ def _started(server_type: Callable[P, StatsServer]) -> Callable[P, StatsServer]:
         server. Takes ``StatsServer``'s arguments:
         ``serve_stats(cache, address="unix:DEFAULT", *, monitor=None, token=None,
         token_file=None, allow_control=False, allow_remote=False, folder=None,
-        components=None)``; see ``StatsServer``.
+        components=None, loader=None)``; see ``StatsServer``.
         """
         return server_type(*args, **kwargs).start()
 

@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     loader = CachedComponentLoader(
         args.url, cache, namespace=args.namespace, stats_address=str(stats.address)
     )
+    stats.loader = loader  # its stale flag then shows when you attach to this worker
     running = True
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

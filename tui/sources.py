@@ -172,6 +172,8 @@ class RemoteSource:
         self._events_next = 0
         self._lock = threading.Lock()
         self._last: AppState | None = None
+        self.stale = False
+        """The attached worker says its shared store is unreachable."""
 
     @property
     def control(self) -> bool:
@@ -181,7 +183,7 @@ class RemoteSource:
     @property
     def link(self) -> Link:
         """The connection as the status line shows it."""
-        return Link(self.connection, self.detail, self.control)
+        return Link(self.connection, self.detail, self.control, stale=self.stale)
 
     def collect(self, query: TableQuery) -> AppState:
         with self._lock:
@@ -235,6 +237,7 @@ class RemoteSource:
             events_since=self._events_next,
             events_limit=60,  # what the monitor panel shows
         )
+        self.stale = data.get("stale") is True
         entries = tuple(entry_view(e) for e in data.get("entries", []))
         snap = snapshot_from(data["snapshot"], entries)
         self.history.add(event_from(raw) for raw in data.get("events", []))

@@ -150,6 +150,9 @@ class Link:
     """True when clear, evict and resize are allowed."""
     watch_mode: str = ""
     """How a local loader notices edits on disk (``inotify``, ``stat``)."""
+    stale: bool = False
+    """True when the attached worker's shared store is unreachable (its entries may be
+    out of date)."""
 
 
 NO_TRENDS = PerformanceTrends("insufficient_data")

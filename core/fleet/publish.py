@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
 from ..cache import MIB
-from ..errors import ComponentNotTextError, ComponentTooLargeError
-from ..paths import list_components, resolve_inside
+from ..dialects import SourceFile, Templates, make_source, read_folder_default
+from ..errors import ComponentError, ComponentNotFoundError, ComponentNotTextError
+from ..paths import list_components, open_component, open_folder
 from .errors import StoreConflictError, StoreEntryError, StoreError
 from .store import (
     Keys,
@@ -19,6 +22,7 @@ from .store import (
     command,
     content_hash,
     now,
+    published_path,
     translate,
 )
 
@@ -43,33 +47,86 @@ class PublishReport:
     """The version now published (``version_before`` when nothing changed or a dry run)."""
     dry_run: bool
     seconds: float
+    template_format_changed: bool = False
+    """True when the folder's default dialect (``.promptcache.toml``) changed: every
+    component may render differently."""
 
     @property
     def touched(self) -> bool:
         """True when the publish switched (or would switch) to a new version."""
-        return bool(self.added or self.changed or self.removed)
+        return bool(self.added or self.changed or self.removed or self.template_format_changed)
 
 
 def read_folder(folder: Path, max_component_bytes: int) -> dict[str, bytes]:
     """Every component file of ``folder`` as bytes, checked like the loader checks files."""
     contents: dict[str, bytes] = {}
     base = folder.resolve()
-    for path in list_components(base):
-        data = resolve_inside(base, path).read_bytes()  # a symlink out of the folder: refused
-        if len(data) > max_component_bytes:
-            raise ComponentTooLargeError(
-                f"{path}: {len(data):,} bytes is over the {max_component_bytes:,}-byte limit",
-                path,
+    base_fd = open_folder(base)
+    try:
+        for path in list_components(base):
+            # The loader's race-free open: no symlink (even one swapped in after the
+            # listing) leads outside the folder, no FIFO blocks, the size limit holds.
+            data, _st = open_component(
+                base_fd, path, max_bytes=max_component_bytes, base_name=str(base)
             )
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ComponentNotTextError(
-                f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                path,
-            ) from None
-        contents[path] = data
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ComponentNotTextError(
+                    f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                    path,
+                ) from None
+            contents[path] = data
+    finally:
+        os.close(base_fd)
     return contents
+
+
+class _PublishedFiles:
+    """The include resolver of a publish: the bytes being published, nothing else."""
+
+    def __init__(self, files: Mapping[str, bytes], folder_default: str | None) -> None:
+        self.files = files
+        self.folder_default = folder_default
+
+    def source(self, path: str) -> SourceFile:
+        data = self.files.get(published_path(path) or "")
+        if data is None:
+            raise ComponentNotFoundError(f"{path}: no such component", path)
+        return make_source(path, data.decode("utf-8"), self.folder_default)
+
+    def exists(self, path: str) -> bool:
+        return published_path(path) in self.files
+
+    def current(self, source: SourceFile) -> Callable[[], bool]:
+        return lambda: True
+
+
+def include_graph(
+    files: Mapping[str, bytes], folder_default: str | None
+) -> dict[str, tuple[str, ...]]:
+    """Which published file includes which (Jinja2 includes, Mustache partials), found by
+    the same analysis and name resolution the loaders use. Missing includes are left out:
+    a load reports them."""
+    resolver = _PublishedFiles(files, folder_default)
+    dialects = Templates(resolver)
+    graph: dict[str, tuple[str, ...]] = {}
+    for path in files:
+        try:
+            source = resolver.source(path)
+        except ComponentError:
+            continue
+        if source.plain:
+            continue
+        targets = [
+            published_path(resolved)
+            for name, _line, _col in dialects.analyze(source).includes
+            if (resolved := dialects.resolve(name, path, source.dialect)) is not None
+        ]
+        found = tuple(dict.fromkeys(t for t in targets if t is not None and t != path))
+        if found:
+            graph[path] = found
+    return graph
 
 
 def publish(
@@ -94,6 +151,8 @@ def publish(
     keys = Keys(namespace)
     files = read_folder(base, max_component_bytes)
     hashes = {path: content_hash(data) for path, data in files.items()}
+    folder_default = read_folder_default(base)
+    includes = include_graph(files, folder_default)
     client = address.connect()
     try:
         with client.pipeline(transaction=True) as txn:
@@ -107,12 +166,23 @@ def publish(
             send = {hashes[p]: files[p] for p in (*added, *changed)}
             version_before = old.version if old is not None else 0
             version = version_before
-            touched = bool(added or changed or removed)
+            format_changed = old is not None and old.template_format != folder_default
+            touched = bool(
+                added
+                or changed
+                or removed
+                or format_changed
+                or (old is not None and dict(old.includes) != includes)
+            )
             if touched and not dry_run:
                 _send_blobs(client, keys, send)
                 version = version_before + 1
                 manifest = Manifest(
-                    version, now(), {p: (hashes[p], len(files[p])) for p in sorted(files)}
+                    version,
+                    now(),
+                    {p: (hashes[p], len(files[p])) for p in sorted(files)},
+                    includes,
+                    folder_default,
                 )
                 orphans = {h for h, _ in before.values()} - set(hashes.values())
                 txn.multi()
@@ -145,6 +215,7 @@ def publish(
         version=version,
         dry_run=dry_run,
         seconds=time.perf_counter() - started,
+        template_format_changed=format_changed,
     )
 
 

@@ -2,9 +2,11 @@
 
 A hit costs what a folder hit costs (a dict lookup in the process's own ComponentCache, no
 network). A miss resolves the path through the manifest this process holds and reads the
-blob it names, one read per blob per process however many threads miss it. The listener
-thread swaps in a new manifest when the server says it changed and drops exactly the
-components whose content changed.
+blob it names, one read per blob per process however many threads miss it, then renders it
+in its dialect exactly as the folder loader does (compiled once per version, strict). A
+load pins one manifest: its includes and partials come from that same published version.
+The listener thread swaps in a new manifest when the server says it changed and drops
+exactly the components whose content changed, and every component that includes one.
 """
 
 from __future__ import annotations
@@ -25,12 +27,30 @@ import orjson
 import redis
 
 from ..cache import MIB, ComponentCache
-from ..errors import ComponentError, ComponentNotFoundError, EntryTooLargeError
+from ..dialects import EXTENSIONS, IncludeGraph, SourceFile, Templates, make_source
+from ..dialects.base import BRACE
+from ..errors import (
+    ComponentError,
+    ComponentNotAFileError,
+    ComponentNotFoundError,
+    ComponentOutsideBaseError,
+    EntryTooLargeError,
+)
 from ..loader import CachedComponentLoader, Progress, WarmupReport, context_key
+from ..paths import check_component_path
 from ..template import render
 from .errors import StoreEntryError, StoreError, StoreUnavailableError
 from .invalidation import InvalidationListener
-from .store import Keys, Manifest, StoreAddress, check_blob, command, now, translate
+from .store import (
+    Keys,
+    Manifest,
+    StoreAddress,
+    check_blob,
+    command,
+    now,
+    published_path,
+    translate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +78,23 @@ class _BlobFlight:
         self.lock.acquire()
         self.text: str | None = None
         self.error: BaseException | None = None
+
+
+def _dependents(graphs: Iterable[Mapping[str, tuple[str, ...]]], paths: set[str]) -> set[str]:
+    """Every path that includes one of ``paths`` in one of ``graphs``, directly or not."""
+    included_by: dict[str, set[str]] = {}
+    for graph in graphs:
+        for includer, targets in graph.items():
+            for target in targets:
+                included_by.setdefault(target, set()).add(includer)
+    found: set[str] = set()
+    todo = [p for p in paths if p in included_by]
+    while todo:
+        for user in included_by.get(todo.pop(), ()):
+            if user not in found:
+                found.add(user)
+                todo.append(user)
+    return found
 
 
 class RemoteComponentLoader(CachedComponentLoader):
@@ -123,6 +160,15 @@ class RemoteComponentLoader(CachedComponentLoader):
         self._template_bytes = 0
         self._blob_flights: dict[str, _BlobFlight] = {}
         self._blob_lock = threading.Lock()
+        self._pin = threading.local()
+        """``manifest``: the version a load on this thread renders from, includes too."""
+        self._store_sources: dict[str, tuple[tuple[str, str | None], SourceFile]] = {}
+        # The folder loader's dialect state, made before the listener thread can swap in
+        # a manifest (it clears compiled templates when the folder default changes).
+        self.graph = IncludeGraph()
+        self._dialects = Templates(self)
+        self._compiled = {}
+        self._sources_lock = threading.Lock()
         self.connected = False
         self.stale = True
         """True while the server is unreachable: cached entries may be out of date."""
@@ -161,6 +207,17 @@ class RemoteComponentLoader(CachedComponentLoader):
     def watch_mode(self) -> str:
         """``store``: changes arrive as server-side invalidations."""
         return "store"
+
+    @property
+    def folder_default(self) -> str | None:
+        """The published folder default dialect (of the version this thread renders)."""
+        pinned = getattr(self._pin, "manifest", None)
+        manifest = pinned if pinned is not None else self._manifest
+        return manifest.template_format if isinstance(manifest, Manifest) else None
+
+    @folder_default.setter
+    def folder_default(self, _value: str | None) -> None:
+        """Set by publishing only."""
 
     @property
     def version(self) -> int:
@@ -236,8 +293,17 @@ class RemoteComponentLoader(CachedComponentLoader):
     ) -> str:
         started = self._timer()
         generation = self._generation.get(component_path, 0)
+        manifest: Manifest | None = None
         try:
-            content = render(self._template(component_path), context_vars)
+            try:
+                manifest = self._current_manifest()
+                content = self._render_pinned(manifest, component_path, context_vars)
+            except StoreUnavailableError as exc:
+                if self._fallback is None:
+                    raise
+                log.info("%s; loading %s from the fallback folder", exc, component_path)
+                manifest = None
+                content = self._fallback.load_component(component_path, context_vars)
         except ComponentError as exc:
             self.cache.record_load(component_path, self._timer() - started, str(exc))
             raise
@@ -254,7 +320,9 @@ class RemoteComponentLoader(CachedComponentLoader):
         elif origin == "warmup":
             metadata["warmed_up"] = True
         with self._fresh_lock:
-            if self._generation.get(component_path, 0) == generation:
+            # Rendered from the version still served (includes too), or from the fallback.
+            same = manifest is None or self._manifest is manifest
+            if same and self._generation.get(component_path, 0) == generation:
                 try:
                     self.cache.put(component_path, content, metadata, ctx, origin=origin)
                 except EntryTooLargeError as exc:
@@ -280,24 +348,86 @@ class RemoteComponentLoader(CachedComponentLoader):
             )
         return manifest
 
+    def _render_pinned(
+        self, manifest: Manifest, component_path: str, context_vars: Mapping[str, Any] | None
+    ) -> str:
+        """Render ``component_path`` of ``manifest`` in its dialect, as the folder loader
+        does; includes resolve in ``manifest`` too, never in a newer version."""
+        if component_path in manifest.components:
+            stored = component_path
+        else:
+            stored = self._store_path(component_path)
+        included = manifest.closure(stored) if manifest.includes else None
+        if included:
+            # Every blob the render needs, in one round trip (none when all are remembered),
+            # so that a cut-off server fails the load here, before an include is read.
+            self._prefetch(manifest, [stored, *included])
+        previous = getattr(self._pin, "manifest", None)
+        self._pin.manifest = manifest
+        try:
+            text = self._template_in(manifest, component_path)
+            if (
+                manifest.template_format in (None, BRACE)
+                and not text.startswith("---")
+                and os.path.splitext(stored)[1].lower() not in EXTENSIONS
+            ):
+                # What make_source calls a plain file: today's {name} render, as in a folder.
+                return render(text, context_vars)
+            content, _deps = self._render_text(component_path, text, context_vars)
+        finally:
+            self._pin.manifest = previous
+        return content
+
+    def _manifest_now(self) -> Manifest:
+        """The manifest this thread's load pinned, else the one served now."""
+        pinned: Manifest | None = getattr(self._pin, "manifest", None)
+        return pinned if pinned is not None else self._current_manifest()
+
+    def _store_path(self, name: str) -> str:
+        """The published path ``name`` means, confined like a folder load: no NUL, no
+        absolute path, ``.`` and ``..`` resolved without leaving the published set."""
+        check_component_path(f"namespace {self.namespace!r}", name)
+        if name.endswith("/"):
+            raise ComponentNotAFileError(f"{name}: names a folder, not a component file", name)
+        stored = published_path(name)
+        if stored is None:
+            raise ComponentOutsideBaseError(
+                f"{name}: resolves outside the published components of namespace "
+                f"{self.namespace!r}",
+                name,
+            )
+        return stored
+
+    def _entry(self, manifest: Manifest, component_path: str) -> tuple[str, str, int]:
+        """``(published path, sha256, size)`` of ``component_path`` in ``manifest``."""
+        stored = (
+            component_path
+            if component_path in manifest.components
+            else self._store_path(component_path)
+        )
+        found = manifest.components.get(stored)
+        if found is None:
+            raise ComponentNotFoundError(
+                f"{component_path}: no such component in namespace {self.namespace!r} "
+                f"(version {manifest.version}) on {self.address}",
+                component_path,
+            )
+        sha256, size = found
+        if size > self.max_component_bytes:
+            raise StoreEntryError(
+                f"{component_path}: {size:,} bytes is over the "
+                f"{self.max_component_bytes:,}-byte limit for one component",
+                component_path,
+            )
+        return stored, sha256, size
+
+    def _template_in(self, manifest: Manifest, component_path: str) -> str:
+        stored, sha256, size = self._entry(manifest, component_path)
+        return self._blob_text(stored, sha256, size)
+
     def _template(self, component_path: str) -> str:
         try:
-            manifest = self._current_manifest()
-            found = manifest.components.get(component_path)
-            if found is None:
-                raise ComponentNotFoundError(
-                    f"{component_path}: no such component in namespace {self.namespace!r} "
-                    f"(version {manifest.version}) on {self.address}",
-                    component_path,
-                )
-            sha256, size = found
-            if size > self.max_component_bytes:
-                raise StoreEntryError(
-                    f"{component_path}: {size:,} bytes is over the "
-                    f"{self.max_component_bytes:,}-byte limit for one component",
-                    component_path,
-                )
-            return self._blob_text(component_path, sha256, size)
+            return self._template_in(self._manifest_now(), component_path)
         except StoreUnavailableError as exc:
             if self._fallback is None:
                 raise
@@ -305,21 +435,24 @@ class RemoteComponentLoader(CachedComponentLoader):
             return self._fallback.read_template(component_path)
 
     def _blob_text(self, component_path: str, sha256: str, size: int) -> str:
-        text = self._templates.get(sha256)
-        if text is not None:
-            return text
-        with self._blob_lock:
-            flight = self._blob_flights.get(sha256)
-            leader = flight is None
-            if flight is None:
-                flight = self._blob_flights[sha256] = _BlobFlight()
-        if not leader:
+        while True:
+            text = self._templates.get(sha256)
+            if text is not None:
+                return text
+            with self._blob_lock:
+                flight = self._blob_flights.get(sha256)
+                leader = flight is None
+                if flight is None:
+                    flight = self._blob_flights[sha256] = _BlobFlight()
+            if leader:
+                break
             with flight.lock:
                 pass
             if flight.error is not None:
                 raise flight.error
-            assert flight.text is not None
-            return flight.text
+            if flight.text is not None:
+                return flight.text
+            # A prefetch could not use it: read it here, with an error naming the path.
         try:
             flight.text = self._read_blob(component_path, sha256, size)
             self._remember(sha256, flight.text)
@@ -362,6 +495,76 @@ class RemoteComponentLoader(CachedComponentLoader):
         """The raw published template (not cached, not counted)."""
         return self._template(component_path)
 
+    # ------------------------------------------------- includes (the IncludeResolver)
+
+    def source(self, path: str) -> SourceFile:
+        """``path`` as published (in the version this thread's load pinned, else the one
+        served now), split into frontmatter and body; parsed once per content hash.
+
+        Without a pinned load and with the server down, a fallback folder answers."""
+        pinned = getattr(self._pin, "manifest", None)
+        try:
+            manifest = self._manifest_now()
+            stored, sha256, size = self._entry(manifest, path)
+            version = (sha256, manifest.template_format)
+            with self._sources_lock:
+                known = self._store_sources.get(path)
+            if known is not None and known[0] == version:
+                return known[1]
+            text = self._blob_text(stored, sha256, size)
+        except StoreUnavailableError:
+            if self._fallback is None or pinned is not None:
+                raise
+            return self._fallback.source(path)
+        source = make_source(path, text, manifest.template_format)
+        source = SourceFile(
+            source.path,
+            source.text,
+            source.body,
+            source.body_line,
+            source.dialect,
+            source.frontmatter,
+            source.problems,
+            sha256,
+        )
+        with self._sources_lock:
+            self._store_sources[path] = (version, source)
+        return source
+
+    def exists(self, path: str) -> bool:
+        """True when ``path`` is published (in the version this thread's load pinned)."""
+        try:
+            self._entry(self._manifest_now(), path)
+        except StoreUnavailableError:
+            return self._fallback is not None and self._fallback.exists(path)
+        except ComponentError:
+            return False
+        return True
+
+    def current(self, source: SourceFile) -> Callable[[], bool]:
+        """A test that ``source`` is still what the (pinned, else served) version holds."""
+        if not isinstance(source.version, str) and self._fallback is not None:
+            return self._fallback.current(source)
+        path, sha256 = source.path, source.version
+
+        def up_to_date() -> bool:
+            try:
+                return self._entry(self._manifest_now(), path)[1] == sha256
+            except ComponentError:
+                return False
+
+        return up_to_date
+
+    def included_by(self, component_path: str) -> tuple[str, ...]:
+        """Published components that include ``component_path`` directly, sorted (from
+        the published includes graph, and what loads here have seen)."""
+        try:
+            manifest = self._current_manifest()
+            published = {p for p, targets in manifest.includes.items() if component_path in targets}
+        except StoreUnavailableError:
+            published = set()
+        return tuple(sorted(published | set(self.graph.included_by(component_path))))
+
     def component_paths(self) -> list[str]:
         """Every component of the published set, sorted."""
         return sorted(self._current_manifest().components)
@@ -402,22 +605,37 @@ class RemoteComponentLoader(CachedComponentLoader):
         missing = {f for f in found if f is not None and f[0] not in self._templates}
         if not missing or not self.connected:
             return
-        ordered = sorted(missing)
+        # Lead the blob flights of what nobody reads yet: other threads missing the same
+        # blobs wait for this round trip instead of sending their own.
+        flights: list[tuple[str, int, _BlobFlight]] = []
+        with self._blob_lock:
+            for sha, size in sorted(missing):
+                if sha not in self._blob_flights:
+                    flight = self._blob_flights[sha] = _BlobFlight()
+                    flights.append((sha, size, flight))
+        if not flights:
+            return
+        blobs: list[object] = [None] * len(flights)
         try:
             with self._client.pipeline(transaction=False) as pipe:
-                for sha, _ in ordered:
+                for sha, _, _ in flights:
                     command(pipe, "GET", self.keys.blob(sha))
                 blobs = pipe.execute()
         except redis.RedisError as exc:  # the loads that follow report it, one by one
             log.info("prefetch failed: %s", exc)
-            return
-        for (sha, size), data in zip(ordered, blobs, strict=True):
-            try:
-                text = check_blob(sha, data, sha, size, self.max_component_bytes)
-            except StoreEntryError:
-                continue  # its load reads it again and raises a typed error naming the path
-            self.file_reads += 1
-            self._remember(sha, text)
+        finally:
+            for (sha, size, flight), data in zip(flights, blobs, strict=True):
+                if data is not None:
+                    try:
+                        flight.text = check_blob(sha, data, sha, size, self.max_component_bytes)
+                    except StoreEntryError:
+                        pass  # its load reads it again and raises an error naming the path
+                    else:
+                        self.file_reads += 1
+                        self._remember(sha, flight.text)
+                with self._blob_lock:
+                    del self._blob_flights[sha]
+                flight.lock.release()
 
     def warm(
         self, paths: Iterable[str], *, origin: str = "warmup", progress: Progress | None = None
@@ -462,10 +680,26 @@ class RemoteComponentLoader(CachedComponentLoader):
         with self._fresh_lock:
             old = self._manifest
             self._manifest = new
-            if drop_all or not isinstance(old, Manifest) or not isinstance(new, Manifest):
+            if (
+                drop_all
+                or not isinstance(old, Manifest)
+                or not isinstance(new, Manifest)
+                or old.template_format != new.template_format
+            ):
                 targets: set[str] = set(self.cache.paths()) | set(self._generation)
+                self._compiled.clear()
             else:
                 targets = {p for p, v in old.components.items() if new.components.get(p) != v}
+                targets |= {p for p in new.components if p not in old.components}
+                targets |= {
+                    p
+                    for p in set(old.includes) | set(new.includes)
+                    if old.includes.get(p) != new.includes.get(p)
+                }
+                # Every component that includes a changed one, in either version's graph
+                # and in what renders here have followed (dynamic includes too).
+                targets |= _dependents((old.includes, new.includes), targets)
+                targets |= self.graph.dependents(targets)
             for path in targets:
                 self._generation[path] = self._generation.get(path, 0) + 1
                 self.cache.invalidate(path, reason="published")

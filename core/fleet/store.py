@@ -3,8 +3,11 @@
 Keys of namespace ``NS`` (all under ``promptcache:NS:``):
 
 - ``manifest``: JSON ``{"format", "version", "published_at", "components": {path: [sha256,
-  size]}}``. Publishing replaces it in one ``SET``, which is what makes a switch atomic:
-  a worker resolves every component through the one manifest it holds.
+  size]}}``, and when they apply ``"includes": {path: [included paths]}`` (the includes
+  graph of Jinja2 includes and Mustache partials) and ``"template_format"`` (the folder's
+  default dialect from its ``.promptcache.toml``). Publishing replaces it in one ``SET``,
+  which is what makes a switch atomic: a worker resolves every component through the one
+  manifest it holds, includes too.
 - ``blob:SHA256``: a component's UTF-8 bytes, named by their hash, so never rewritten in
   place. Blobs no manifest names any more expire after a grace period.
 - ``hb:WORKER``: a worker's heartbeat (JSON), with an expiry.
@@ -41,6 +44,8 @@ DEFAULT_TIMEOUT_S = 1.0
 _NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 STORE_SCHEMES = ("redis", "rediss")
+TEMPLATE_FORMATS = ("brace", "jinja2", "mustache")
+"""Folder defaults a manifest may name (the dialects' own names)."""
 
 
 def is_store_url(value: object) -> bool:
@@ -183,6 +188,22 @@ def check_component_path(path: object) -> str:
     return path
 
 
+def published_path(name: str) -> str | None:
+    """The published path an include or load name means: ``.`` and ``..`` resolved the
+    way a walk of the folder resolves them; None when ``..`` leaves the published set."""
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
 @dataclass(frozen=True)
 class Manifest:
     """One published version of a namespace: component path -> (sha256, size)."""
@@ -190,17 +211,35 @@ class Manifest:
     version: int
     published_at: float
     components: Mapping[str, tuple[str, int]]
+    includes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Component path -> the published paths it includes directly (only non-empty rows)."""
+    template_format: str | None = None
+    """The folder's default dialect (``.promptcache.toml``); None: ``{name}``."""
 
     def encode(self) -> bytes:
         """The JSON stored under the manifest key."""
-        return orjson.dumps(
-            {
-                "format": MANIFEST_FORMAT,
-                "version": self.version,
-                "published_at": self.published_at,
-                "components": {p: [h, n] for p, (h, n) in sorted(self.components.items())},
-            }
-        )
+        doc: dict[str, Any] = {
+            "format": MANIFEST_FORMAT,
+            "version": self.version,
+            "published_at": self.published_at,
+            "components": {p: [h, n] for p, (h, n) in sorted(self.components.items())},
+        }
+        if self.includes:
+            doc["includes"] = {p: list(t) for p, t in sorted(self.includes.items()) if t}
+        if self.template_format is not None:
+            doc["template_format"] = self.template_format
+        return orjson.dumps(doc)
+
+    def closure(self, path: str) -> list[str]:
+        """Every published path ``path`` includes, directly or not (``path`` excluded)."""
+        seen: dict[str, None] = {}
+        todo = list(self.includes.get(path, ()))
+        while todo:
+            current = todo.pop()
+            if current not in seen and current != path:
+                seen[current] = None
+                todo.extend(self.includes.get(current, ()))
+        return list(seen)
 
     @classmethod
     def decode(cls, data: object) -> Manifest:
@@ -237,7 +276,28 @@ class Manifest:
             ):
                 raise StoreEntryError(f"{path}: bad manifest entry (it needs [sha256, size])")
             components[path] = (value[0], value[1])
-        return cls(version, float(published_at), components)
+        includes: dict[str, tuple[str, ...]] = {}
+        listed_includes = doc.get("includes", {})
+        if not isinstance(listed_includes, dict):
+            raise StoreEntryError("the manifest's includes are not an object")
+        for path, targets in listed_includes.items():
+            if (
+                path not in components
+                or not isinstance(targets, list)
+                or not all(isinstance(t, str) and t in components for t in targets)
+            ):
+                raise StoreEntryError(
+                    f"{str(path)[:80]}: bad includes entry (it needs published paths)"
+                )
+            if targets:
+                includes[path] = tuple(targets)
+        template_format = doc.get("template_format")
+        if template_format is not None and template_format not in TEMPLATE_FORMATS:
+            raise StoreEntryError(
+                f"the manifest's template_format {str(template_format)[:40]!r} is not one of "
+                f"{', '.join(TEMPLATE_FORMATS)}"
+            )
+        return cls(version, float(published_at), components, includes, template_format)
 
 
 def check_blob(path: str, data: object, sha256: str, size: int, max_bytes: int) -> str:

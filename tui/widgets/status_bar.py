@@ -80,6 +80,8 @@ def link_text(link: Link) -> Text:
     text.append(f"  {link.detail}", MUTED if connected else "")
     if connected and not link.control:
         text.append("  · read-only", MUTED)
+    if connected and link.stale:
+        text.append("  · stale: its store is unreachable", BAD)
     return text
 
 
