@@ -25,11 +25,13 @@ from promptcache.export import export_stats
 from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher
 from promptcache.tui.inspector import InspectorApp
 from promptcache.tui.render_result import RenderResult, render_component
+from promptcache.tui.shorten import common_folder
 from promptcache.tui.sources import LocalSource
 from promptcache.tui.traffic import TrafficRunner, TrafficSettings
 from promptcache.tui.widgets.component_browser import ComponentBrowser
 from promptcache.tui.widgets.help_screen import HelpScreen
 from promptcache.tui.widgets.lru_panel import LRUPanel
+from promptcache.tui.widgets.lru_table import LRUTable
 from promptcache.tui.widgets.monitor_panel import MonitorPanel
 from promptcache.tui.widgets.race_panel import RacePanel
 from promptcache.tui.widgets.save_set_screen import SaveSetScreen
@@ -130,7 +132,7 @@ class PromptCacheApp(InspectorApp):
     def on_mount(self) -> None:
         self.sub_title = self._folder
         self.query_one("#warmup-progress").display = False
-        self.query_one(ComponentBrowser).set_paths(self.loader.component_paths())
+        self._set_component_paths(self.loader.component_paths())
         self.query_one("#component-tree").focus()
         self._load_var_sets(announce=False)
         if self._watcher is not None:
@@ -209,7 +211,14 @@ class PromptCacheApp(InspectorApp):
     @work(thread=True, group="tree", exclusive=True, exit_on_error=False)
     def _refresh_tree(self) -> None:
         paths = self.loader.component_paths()
-        self.call_from_thread(self.query_one(ComponentBrowser).set_paths, paths)
+        self.call_from_thread(self._set_component_paths, paths)
+
+    def _set_component_paths(self, paths: list[str]) -> None:
+        """List ``paths`` in the tree; the table and the log show them inside their folder."""
+        self.query_one(ComponentBrowser).set_paths(paths)
+        folder = common_folder(paths)
+        self.query_one(LRUTable).set_folder(folder)
+        self.query_one(MonitorPanel).set_folder(folder)
 
     # ------------------------------------------------------------------ variable sets
 

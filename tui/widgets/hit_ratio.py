@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from promptcache import HIT_RATIO_TARGET, CacheSnapshot
+from promptcache.tui.shorten import counts_line
 from promptcache.tui.state import AppState
 from promptcache.tui.themed import BAD, GOOD, MUTED, themed
 
@@ -109,12 +110,16 @@ class HitRatioPanel(Widget):
         if not self.history:
             rows[-1] = Text(f"no requests yet · target {self.target:.0f}%", MUTED)
         miss, req = (" misses · ", " requests") if width >= 44 else (" miss · ", " req")
+        hits, misses, total = counts_line(
+            ((snap.hits, "hits"), (snap.misses, miss.strip(" ·")), (snap.total_requests, req)),
+            width,
+        )
         foot = Text.assemble(
-            (f"{snap.hits:,}", "bold"),
+            (hits, "bold"),
             " hits · ",
-            (f"{snap.misses:,}", "bold"),
+            (misses, "bold"),
             miss,
-            (f"{snap.total_requests:,}", "bold"),
+            (total, "bold"),
             req,
             no_wrap=True,
             overflow="ellipsis",

@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from promptcache.tui.state import SORTS, AppState, TableWindow
+from promptcache.tui.widgets.entry_detail_screen import EntryDetailScreen
 from promptcache.tui.widgets.lru_table import LRUTable, header_text
 
 
@@ -61,6 +62,9 @@ class LRUPanel(Vertical):
             self.path = path
             self.context = context
 
+    _entries = 0
+    """Entries in the cache (not only those the filter lets through): the eviction order."""
+
     def compose(self) -> ComposeResult:
         yield Input(
             placeholder="filter by path or context, Enter to keep, Esc to clear",
@@ -76,7 +80,13 @@ class LRUPanel(Vertical):
 
     def show_state(self, state: AppState) -> None:
         """Show the table part of ``state``."""
+        self._entries = state.cache.size
         self.show(state.table)
+
+    def on_lrutable_entry_chosen(self, event: LRUTable.EntryChosen) -> None:
+        event.stop()
+        entries = max(self._entries, event.entry.rank)
+        self.app.push_screen(EntryDetailScreen(event.entry, event.now, entries, event.is_next))
 
     def show(self, window: TableWindow) -> None:
         """Show a fetched window and the line under it."""
@@ -85,10 +95,12 @@ class LRUPanel(Vertical):
         self.query_one("#lru-header", Static).update(
             header_text(table.scrollable_content_region.width)
         )
-        parts = [f"{window.total:,} entries", f"sorted by {window.sort}"]
+        parts = [f"{window.total:,} entries", f"by {window.sort}"]
         if window.filter:
             parts.append(f"filter {window.filter!r}")
-        parts.append("⏏ = evicted next · / filter · s sort · x evict")
+        if table.folder:
+            parts.append(f"paths in {table.folder}/")
+        parts.append("⏏ evicted next · ⏎ details · / filter · s sort · x evict")
         self.query_one("#lru-footer", Static).update(" · ".join(parts))
 
     def action_filter(self) -> None:

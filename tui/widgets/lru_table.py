@@ -12,6 +12,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from promptcache import EntryView, describe_context
+from promptcache.tui.shorten import compact_count, elide_middle, elide_path, strip_folder
 from promptcache.tui.state import SORTS, TableWindow
 
 __all__ = ["SORTS", "LRUTable", "TableWindow", "column_widths", "header_text"]
@@ -46,15 +47,21 @@ COLUMNS = (
     ("age", 7),
     ("idle", 7),
 )
+NARROW_BELOW = 100
+"""Under this many cells the fixed columns shrink to what their values need."""
+NARROW_FIXED = {"#": 5, "hits": 6, "age": 6, "idle": 6}
 
 
 def column_widths(width: int) -> list[int]:
-    """Fixed columns keep their width; the two flexible ones share what is left 3:2."""
-    fixed = sum(w for _, w in COLUMNS if w) + len(COLUMNS) - 1
+    """Fixed columns keep their width; the component gets 2/3 of the rest (3/5 when wide)
+    and the context what is left."""
+    fixed_widths = [NARROW_FIXED.get(name, w) if width < NARROW_BELOW else w for name, w in COLUMNS]
+    fixed = sum(fixed_widths) + len(COLUMNS) - 1
     free = max(10, width - fixed)
-    component = free * 3 // 5
+    component = free * 2 // 3 if width < NARROW_BELOW else free * 3 // 5
     return [
-        w if w else (component if name == "component" else free - component) for name, w in COLUMNS
+        w if w else (component if name == "component" else free - component)
+        for (name, _), w in zip(COLUMNS, fixed_widths, strict=True)
     ]
 
 
@@ -114,6 +121,7 @@ class LRUTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
+        Binding("enter", "choose", "Details", show=False),
     ]
 
     cursor: reactive[int] = reactive(0)
@@ -122,9 +130,26 @@ class LRUTable(ScrollView, can_focus=True):
     class WindowChanged(Message):
         """The visible window moved: the app should fetch rows for it."""
 
+    class EntryChosen(Message):
+        """Enter on a row: show this entry in full."""
+
+        def __init__(self, entry: EntryView, now: float, is_next: bool) -> None:
+            super().__init__()
+            self.entry = entry
+            self.now = now
+            self.is_next = is_next
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.window_data = TableWindow((), 0, 0, 0.0)
+        self.folder = ""
+        """The folder every component lives in (``components``); rows show paths inside it."""
+
+    def set_folder(self, folder: str) -> None:
+        """Show paths relative to ``folder`` (``""``: as they are)."""
+        if folder != self.folder:
+            self.folder = folder
+            self.refresh()
 
     # ------------------------------------------------------------- data in
 
@@ -182,10 +207,10 @@ class LRUTable(ScrollView, can_focus=True):
         rank = f"⏏{entry.rank}" if is_victim else str(entry.rank)
         cells = [
             fit(rank, widths[0], right=True),
-            fit(entry.path, widths[1]),
-            fit(describe_context(entry.context), widths[2]),
+            fit(elide_path(strip_folder(entry.path, self.folder), widths[1]), widths[1]),
+            fit(elide_middle(describe_context(entry.context), widths[2]), widths[2]),
             fit(human_bytes(entry.size_bytes), widths[3], right=True),
-            fit(f"{entry.hits:,}", widths[4], right=True),
+            fit(compact_count(entry.hits), widths[4], right=True),
             fit(human_seconds(w.now - entry.created_at), widths[5], right=True),
             fit(human_seconds(w.now - entry.last_accessed), widths[6], right=True),
         ]
@@ -229,6 +254,14 @@ class LRUTable(ScrollView, can_focus=True):
 
     def action_cursor(self, delta: int) -> None:
         self.cursor = max(0, min(self.window_data.total - 1, self.cursor + delta))
+
+    def action_choose(self) -> None:
+        entry = self.selected
+        if entry is None:
+            return
+        w = self.window_data
+        is_next = w.lru_path_context == (entry.path, entry.context)
+        self.post_message(self.EntryChosen(entry, w.now, is_next))
 
     def action_page(self, direction: int) -> None:
         self.action_cursor(direction * max(1, self.size.height - 1))

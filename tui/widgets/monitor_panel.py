@@ -17,6 +17,7 @@ from promptcache import (
     PerformanceTrends,
     describe_context,
 )
+from promptcache.tui.shorten import elide_middle, elide_path, strip_folder
 from promptcache.tui.state import AppState
 from promptcache.tui.themed import ACCENT, BAD, GOOD, MUTED, PRIMARY, WARN, themed
 
@@ -101,23 +102,40 @@ def health_text(
     return lines
 
 
-def event_line(event: CacheEvent, repeats: int = 1) -> Text:
-    """``12:01:02 evict  size     components/x.md (project_name=Atlas)``: path last, so a
-    narrow panel crops the path rather than the kind or the reason. ``repeats`` > 1 adds
-    a count after the kind: the same event happened that many times in a row."""
+def event_line(
+    event: CacheEvent,
+    repeats: int = 1,
+    width: int | None = None,
+    folder: str = "",
+    *,
+    show_kind: bool = True,
+) -> Text:
+    """``12:01:02 evict        size     review/x.md (project_name=Atlas)``: path last,
+    shown inside ``folder`` and, when ``width`` is given, cut in the middle so that the
+    file name stays. ``repeats`` > 1 adds a count after the kind: the same event happened
+    that many times in a row. ``show_kind=False`` leaves the kind out (under a heading
+    that names it)."""
     stamp = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
     style = EVENT_STYLES.get(event.kind, "")
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(stamp + " ", MUTED)
-    text.append(f"{event.kind.replace('_', ' '):<11}", style)
+    if show_kind:
+        # The longest kind, "file changed", is 12 cells: a space always follows it.
+        text.append(f"{event.kind.replace('_', ' '):<12} ", style)
     if repeats > 1:
         text.append(f"×{repeats} ", "bold")
     if event.kind == "load_error":
         text.append(event.reason, style)
         return text
     text.append(f"{event.reason:<8.12} ", style)
-    text.append(event.path or "(all)")
+    path = strip_folder(event.path, folder) if event.path else "(all)"
     context = describe_context(event.context, 40)
+    if width is not None:
+        room = width - len(text.plain)
+        path = elide_path(path, max(room, 12))
+        room -= len(path) + 3
+        context = elide_middle(context, room) if room >= 8 else "—"
+    text.append(path)
     if context != "—":
         text.append(f" ({context})", MUTED)
     return text
@@ -135,20 +153,29 @@ def collapse_repeats(events: Sequence[CacheEvent]) -> list[tuple[CacheEvent, int
     return runs
 
 
-def events_text(notable: Sequence[CacheEvent], evictions: Sequence[CacheEvent]) -> list[Text]:
-    """Problems and changes first (they are rare and matter), then the latest evictions."""
+def events_text(
+    notable: Sequence[CacheEvent],
+    evictions: Sequence[CacheEvent],
+    width: int | None = None,
+    folder: str = "",
+) -> list[Text]:
+    """Problems and changes first (they are rare and matter), then the latest evictions.
+
+    Evictions get one line each, fitted to ``width``; the rare notable events wrap."""
     if not notable and not evictions:
         return [Text("No events yet: evictions, invalidations and load errors show here.", MUTED)]
     lines: list[Text] = []
     if notable:
         for event, repeats in collapse_repeats(notable):
-            line = event_line(event, repeats)
+            line = event_line(event, repeats, folder=folder)
             line.no_wrap = False  # rare and important: show them whole
             lines.append(line)
         lines.append(Text(""))
     if evictions:
         lines.append(Text("Latest evictions", "bold"))
-        lines.extend(event_line(e, n) for e, n in collapse_repeats(evictions))
+        lines.extend(
+            event_line(e, n, width, folder, show_kind=False) for e, n in collapse_repeats(evictions)
+        )
     return lines
 
 
@@ -177,6 +204,14 @@ class MonitorPanel(Horizontal):
         self._events_key: tuple[object, ...] = ()
         self._health_key: object = None
         self._events: tuple[Sequence[CacheEvent], Sequence[CacheEvent]] = ((), ())
+        self._folder = ""
+
+    def set_folder(self, folder: str) -> None:
+        """Show event paths relative to ``folder`` (the folder every component lives in)."""
+        if folder != self._folder:
+            self._folder = folder
+            if self._events_key:
+                self._draw_events(self.query_one("#events", Static).content_size.width)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="health-box"):
@@ -225,7 +260,7 @@ class MonitorPanel(Horizontal):
             self._draw_events(width)
 
     def _draw_events(self, width: int) -> None:
-        lines = events_text(*self._events)
+        lines = events_text(*self._events, width=width or None, folder=self._folder)
         self.query_one("#events", Static).update(themed(lines, width))
 
     def on_resize(self) -> None:
