@@ -30,6 +30,7 @@ from promptcache.tui.sources import LocalSource
 from promptcache.tui.traffic import TrafficRunner, TrafficSettings
 from promptcache.tui.widgets.component_browser import ComponentBrowser
 from promptcache.tui.widgets.help_screen import HelpScreen
+from promptcache.tui.widgets.hit_ratio import HitRatioPanel
 from promptcache.tui.widgets.lru_panel import LRUPanel
 from promptcache.tui.widgets.lru_table import LRUTable
 from promptcache.tui.widgets.monitor_panel import MonitorPanel
@@ -137,6 +138,8 @@ class PromptCacheApp(InspectorApp):
         self._load_var_sets(announce=False)
         if self._watcher is not None:
             self._watcher.start()
+        for panel in self.query(HitRatioPanel):
+            panel.window_s = self.cache.recent_window_s
         self._apply_layout_classes()
         self.refresh_now(sync=True)
         if self._start_demo:

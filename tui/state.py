@@ -120,7 +120,7 @@ class EventHistory:
         """Grows whenever an event is kept."""
         return self._version
 
-    def recent(self, notable: int = 40, evictions: int = 20) -> EventsShown:
+    def recent(self, notable: int = 100, evictions: int = 20) -> EventsShown:
         """The newest events of each kind, newest first."""
         with self._lock:
             return EventsShown(

@@ -57,6 +57,9 @@ class HitRatioPanel(Widget):
     target: reactive[float] = reactive(HIT_RATIO_TARGET)
     """Hit ratio (percent) below which numbers and bars turn red."""
 
+    window_s: reactive[float] = reactive(10.0)
+    """Width of the cache's recent window (ComponentCache's default; the README's 10 s)."""
+
     def __init__(self, history_size: int = 240, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.history: deque[float] = deque(maxlen=history_size)
@@ -90,6 +93,8 @@ class HitRatioPanel(Widget):
         self.refresh()
 
     def _ratio(self, value: float, label: str, requests: int) -> Text:
+        if not requests:
+            return Text.assemble(("    –", "bold"), (f" {label}", MUTED))
         ok = value >= self.target
         style = "bold" if not requests else f"bold {GOOD}" if ok else f"bold {BAD}"
         return Text.assemble((f"{value:5.1f}%", style), (f" {label}", MUTED))
@@ -99,7 +104,9 @@ class HitRatioPanel(Widget):
         width = max(1, self.content_size.width)
         if snap is None:
             return themed(Text("waiting for data…", MUTED))
-        window = f"last {snap.recent_window_s:.0f} s" if snap.recent_window_s >= 1 else "recent"
+        # The configured window, not the span the samples happen to cover (which wanders
+        # between a fraction of it and about twice it): the label stays put.
+        window = f"last {self.window_s:.0f} s"
         head = Text.assemble(
             self._ratio(snap.hit_ratio, "lifetime", snap.total_requests),
             "   ",

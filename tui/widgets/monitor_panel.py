@@ -59,18 +59,24 @@ def health_text(
     def flag(ok: bool, good: str, bad: str) -> Text:
         return Text.assemble(("✔ " if ok else "✖ ", GOOD if ok else BAD), good if ok else bad)
 
-    lines = [
-        Text.assemble(
-            (
-                "● healthy" if snapshot.cache_healthy else "● needs attention",
-                f"bold {GOOD}" if snapshot.cache_healthy else f"bold {BAD}",
-            ),
-        ),
-        flag(
+    idle = snapshot.total_requests == 0
+    if idle:
+        # Nothing to judge yet: a 0% hit ratio over no requests is not a failure.
+        head = Text("● no traffic yet", f"bold {MUTED}")
+        ratio = Text("– hit ratio: no requests yet", MUTED)
+    else:
+        healthy = snapshot.cache_healthy
+        head = Text(
+            "● healthy" if healthy else "● needs attention", f"bold {GOOD if healthy else BAD}"
+        )
+        ratio = flag(
             snapshot.response_time_target_met,
             f"hit ratio {snapshot.hit_ratio:.1f}% meets target",
             f"hit ratio {snapshot.hit_ratio:.1f}% below target",
-        ),
+        )
+    lines = [
+        head,
+        ratio,
         flag(
             snapshot.memory_efficient,
             f"memory {snapshot.memory_utilization:.1f}% within target",
@@ -81,7 +87,9 @@ def health_text(
         lines.append(loads_text(cache))
     lines.append(Text(""))
     analysis = trends.analysis
-    if analysis is None:
+    if idle:
+        lines.append(Text("Trend and advice start with the first requests.", MUTED))
+    elif analysis is None:
         lines.append(Text("Trend: needs two snapshots", MUTED))
     else:
         arrow = {"improving": "↗", "degrading": "↘"}.get(analysis.direction, "→")
@@ -92,7 +100,7 @@ def health_text(
                 f"  avg {analysis.average_hit_ratio:.1f}% over {analysis.snapshots} snapshots",
             )
         )
-        recommendations = trends.recommendations
+        recommendations = [advice_text(a, analysis.snapshots) for a in trends.recommendations]
         lines.append(Text(""))
         lines.append(Text("Recommendations", "bold"))
         if not recommendations:
@@ -100,6 +108,19 @@ def health_text(
         for advice in recommendations:
             lines.append(Text(f"• {advice}", WARN))
     return lines
+
+
+UNHEALTHY_ADVICE = "Cache performance degraded - consider memory optimization"
+"""The monitor's advice when over a fifth of the recent snapshots were unhealthy."""
+
+
+def advice_text(advice: str, snapshots: int) -> str:
+    """A recommendation as the panel words it. The monitor's "performance degraded" is
+    about how often the cache was unhealthy, not about the trend's direction; said as is
+    next to "↗ improving" it reads as a contradiction."""
+    if advice == UNHEALTHY_ADVICE:
+        return f"Often unhealthy over the last {snapshots} snapshots - consider memory optimization"
+    return advice
 
 
 def event_line(
