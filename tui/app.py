@@ -22,7 +22,7 @@ from promptcache import (
     WarmupReport,
 )
 from promptcache.export import export_stats
-from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher
+from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher, renamed_to
 from promptcache.tui.inspector import InspectorApp
 from promptcache.tui.render_result import RenderResult, render_component
 from promptcache.tui.shorten import common_folder
@@ -194,9 +194,20 @@ class PromptCacheApp(InspectorApp):
             self._load_var_sets(announce=True)
         current = browser.current_path
         touched = modified | deleted | added
-        if current is not None and current in touched | self.loader.graph.dependents(touched):
+        new_path = renamed_to(current, changes) if current is not None else None
+        if current is not None and new_path is not None and new_path not in hidden:
+            self._follow_rename(current, new_path)
+        elif current is not None and current in touched | self.loader.graph.dependents(touched):
             browser.open(current, reload=True)
         self.refresh_now()
+
+    def _follow_rename(self, old: str, new: str) -> None:
+        """Reopen the renamed file under its new name, once the tree lists it."""
+        browser = self.query_one(ComponentBrowser)
+        if new not in browser.listed_paths:
+            self._set_component_paths(self.loader.component_paths())
+        browser.follow_rename(old, new)
+        self.notify(f"Followed the rename: {old} → {new}")
 
     def _log_file_events(
         self, added: AbstractSet[str], modified: AbstractSet[str], deleted: AbstractSet[str]

@@ -143,6 +143,13 @@ class ComponentBrowser(Horizontal):
         form = self.query_one(VariableForm)
         self.post_message(self.RenderRequested(path, form.typed_for(path), self.defaults, reload))
 
+    def follow_rename(self, old: str, new: str) -> None:
+        """The open file ``old`` is now ``new``: open it there, with what was typed."""
+        self.query_one(VariableForm).rename(old, new)
+        tree = self.query_one(ComponentTree)
+        self.open(new, reload=True)
+        tree.show_path(new)
+
     def use_defaults(self, values: dict[str, str]) -> None:
         """Fill the form from a variable set: its values replace what was typed for them."""
         self.defaults = dict(values)
