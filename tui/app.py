@@ -382,12 +382,31 @@ class PromptCacheApp(InspectorApp):
 
     def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
         yield from super().palette_commands()
-        yield "Preload hot components", "Load the most used components", self.action_preload
-        yield "Warm up folder", "Load every component in the folder", self.action_warm_up
-        yield "Export stats", "Write stats and snapshots to JSON and CSV", self.action_export
-        yield "Toggle demo traffic", "Start or stop synthetic requests", self.action_toggle_demo
-        yield "Pause demo traffic", "Pause or resume", self.action_pause
-        yield "Next workload", "zipf → scan → loop → shifting", self.action_next_workload
+        yield "Preload hot components", "Load the most used components (p)", self.action_preload
+        yield "Warm up folder", "Load every component in the folder (w)", self.action_warm_up
+        yield "Export stats", "Write stats and snapshots to JSON and CSV (e)", self.action_export
+        yield "Toggle demo traffic", "Start or stop synthetic requests (d)", self.action_toggle_demo
+        yield "Pause demo traffic", "Pause or resume (space)", self.action_pause
+        yield "Next workload", "zipf → scan → loop → shifting (t)", self.action_next_workload
+        yield "Faster demo traffic", "Demo rate ×2 (+)", lambda: self.action_rate(2)
+        yield "Slower demo traffic", "Demo rate ÷2 (-)", lambda: self.action_rate(0.5)
+        yield (
+            "More skew",
+            "Zipf skew +0.1: fewer components get most requests (])",
+            (lambda: self.action_skew(0.1)),
+        )
+        yield "Less skew", "Zipf skew −0.1 ([)", lambda: self.action_skew(-0.1)
+        yield (
+            "Save variable set",
+            "Save the form's values into a set (ctrl+s)",
+            (self.action_save_varset),
+        )
+        yield (
+            "Tab: Components",
+            "Browse and render components (1)",
+            (lambda: self.action_tab("tab-components")),
+        )
+        yield "Tab: Race", "Eviction policies side by side (4)", lambda: self.action_tab("tab-race")
 
     def help_keys(self) -> tuple[tuple[str, str], ...]:
         return HelpScreen.LOCAL_KEYS + HelpScreen.COMMON_KEYS

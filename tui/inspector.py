@@ -65,6 +65,7 @@ class InspectorApp(App[None]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help"),
+        Binding("f1", "help", "Help", show=False),
         Binding("2", "tab('tab-lru')", "LRU", show=False),
         Binding("3", "tab('tab-monitor')", "Monitor", show=False),
         Binding("c", "clear", "Clear"),
@@ -128,7 +129,7 @@ class InspectorApp(App[None]):
         table = self.query_one(LRUTable)
         panel = self.query_one(LRUPanel)
         offset, limit = table.wanted_window()
-        return TableQuery(offset, limit, panel.sort, panel.filter_text)
+        return TableQuery(offset, limit, panel.sort, panel.filter_text, panel.reverse)
 
     def show_state(self, state: AppState) -> None:
         """Hand ``state`` to every panel; each skips work when its part did not change."""
@@ -285,9 +286,30 @@ class InspectorApp(App[None]):
 
     def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
         """(title, help, callback) for the command palette."""
-        yield "Clear cache", "Remove every entry and reset the counters", self.action_clear
-        yield "Change limits", "Max entries and memory budget", self.action_limits
-        yield "Help", "Keys and panels", self.action_help
+        yield "Clear cache", "Remove every entry and reset the counters (c)", self.action_clear
+        yield "Change limits", "Max entries and memory budget (L)", self.action_limits
+        yield "Help", "Keys and panels (? or F1)", self.action_help
+        yield "Tab: LRU order", "Cached entries, most recently used first (2)", self._tab_lru
+        yield "Tab: Monitor", "Health, trend, advice and the event log (3)", self._tab_monitor
+        yield "Filter entries", "Filter the LRU table by path or context (/)", self._lru("filter")
+        yield "Sort entries", "Next LRU sort: recency → hits → size → idle (s)", self._lru("sort")
+        yield "Evict entry", "Evict the selected LRU entry (x)", self._lru("evict")
+
+    def _tab_lru(self) -> None:
+        self.action_tab("tab-lru")
+
+    def _tab_monitor(self) -> None:
+        self.action_tab("tab-monitor")
+
+    def _lru(self, action: str) -> Callable[[], None]:
+        """A palette callback: open the LRU tab, then run the table's ``action``."""
+
+        def run() -> None:
+            self.action_tab("tab-lru")
+            panel = self.query_one(LRUPanel)
+            self.call_after_refresh(getattr(panel, f"action_{action}"))
+
+        return run
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):

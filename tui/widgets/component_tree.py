@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -14,6 +16,11 @@ EXPAND_UP_TO = 400
 
 class ComponentTree(Tree[str]):
     """Folders and component files; selecting a file posts ``ComponentChosen``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
 
     class ComponentChosen(Message):
         """A component file was selected."""

@@ -34,9 +34,11 @@ COMMON_KEYS = (
     ("/", "filter the LRU table (LRU tab)"),
     ("s", "sort the LRU table: recency → hits → size → idle"),
     ("x", "evict the selected entry (LRU tab)"),
+    ("enter", "the selected entry in full (LRU tab)"),
+    ("j  k", "down / up in the tree and the LRU table"),
     ("n  r", "next workload / restart the race (Race tab)"),
     ("ctrl+p", "command palette (also: Theme, to switch light / dark)"),
-    ("?  esc", "open / close this help"),
+    ("?  F1  esc", "open / close this help"),
     ("q", "quit"),
 )
 """Keys of every live view, local or attached."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.events import Click
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from promptcache.tui.state import SORTS, AppState, TableWindow
 from promptcache.tui.widgets.entry_detail_screen import EntryDetailScreen
-from promptcache.tui.widgets.lru_table import LRUTable, header_text
+from promptcache.tui.widgets.lru_table import SORT_OF_COLUMN, LRUTable, column_at, header_text
 
 
 class LRUPanel(Vertical):
@@ -48,6 +49,8 @@ class LRUPanel(Vertical):
 
     sort: reactive[str] = reactive("recency")
     """Current order: one of ``SORTS``."""
+    reverse: reactive[bool] = reactive(False)
+    """The sort is turned around (a second click on the column title)."""
     filter_text: reactive[str] = reactive("")
     """Substring that paths or contexts must contain."""
 
@@ -93,9 +96,9 @@ class LRUPanel(Vertical):
         table = self.query_one(LRUTable)
         table.show(window)
         self.query_one("#lru-header", Static).update(
-            header_text(table.scrollable_content_region.width)
+            header_text(table.scrollable_content_region.width, window.sort, window.reverse)
         )
-        parts = [f"{window.total:,} entries", f"by {window.sort}"]
+        parts = [f"{window.total:,} entries", f"by {window.sort}{' reversed' * window.reverse}"]
         if window.filter:
             parts.append(f"filter {window.filter!r}")
         if table.folder:
@@ -125,9 +128,33 @@ class LRUPanel(Vertical):
         self.query_one(LRUTable).focus()
 
     def action_sort(self) -> None:
+        self.reverse = False
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
 
+    def sort_by(self, sort: str) -> None:
+        """Sort by ``sort``; asked again for the same sort, turn it around."""
+        if sort == self.sort:
+            self.reverse = not self.reverse
+        else:
+            self.reverse = False
+            self.sort = sort
+
+    def on_click(self, event: Click) -> None:
+        header = self.query_one("#lru-header", Static)
+        if event.widget is not header:
+            return
+        table = self.query_one(LRUTable)
+        x = event.screen_x - header.content_region.x
+        column = column_at(table.scrollable_content_region.width, x)
+        sort = SORT_OF_COLUMN.get(column or "")
+        if sort is not None:
+            event.stop()
+            self.sort_by(sort)
+
     def watch_sort(self) -> None:
+        self.post_message(self.QueryChanged())
+
+    def watch_reverse(self) -> None:
         self.post_message(self.QueryChanged())
 
     def watch_filter_text(self) -> None:

@@ -15,7 +15,7 @@ from promptcache import EntryView, describe_context
 from promptcache.tui.shorten import compact_count, elide_middle, elide_path, strip_folder
 from promptcache.tui.state import SORTS, TableWindow
 
-__all__ = ["SORTS", "LRUTable", "TableWindow", "column_widths", "header_text"]
+__all__ = ["SORTS", "LRUTable", "TableWindow", "column_at", "column_widths", "header_text"]
 
 
 def human_bytes(n: int) -> str:
@@ -72,13 +72,29 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
-def header_text(width: int) -> Text:
-    """The column titles, aligned with the rows."""
-    cells = [
-        fit(name, w, right=name in ("#", "size", "hits", "age", "idle"))
-        for (name, _), w in zip(COLUMNS, column_widths(width), strict=True)
-    ]
+SORT_OF_COLUMN = {"#": "recency", "hits": "hits", "size": "size", "idle": "idle"}
+"""The sort a click on a column's title picks (the other columns do not sort)."""
+
+
+def header_text(width: int, sort: str = "", reverse: bool = False) -> Text:
+    """The column titles, aligned with the rows; the sorted column carries ▼ (▲ reversed)."""
+    cells = []
+    for (name, _), w in zip(COLUMNS, column_widths(width), strict=True):
+        title = name
+        if sort and SORT_OF_COLUMN.get(name) == sort:
+            title = f"{'▲' if reverse else '▼'}{name}"
+        cells.append(fit(title, w, right=name in ("#", "size", "hits", "age", "idle")))
     return Text(" ".join(cells), no_wrap=True)
+
+
+def column_at(width: int, x: int) -> str | None:
+    """The name of the column under cell ``x`` of a row ``width`` cells wide."""
+    start = 0
+    for (name, _), w in zip(COLUMNS, column_widths(width), strict=True):
+        if start <= x < start + w + 1:
+            return name
+        start += w + 1
+    return None
 
 
 class LRUTable(ScrollView, can_focus=True):
@@ -115,8 +131,8 @@ class LRUTable(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
