@@ -38,7 +38,13 @@ from promptcache.tui.widgets.race_panel import RacePanel
 from promptcache.tui.widgets.save_set_screen import SaveSetScreen
 from promptcache.tui.widgets.variable_form import VariableForm
 from promptcache.tui.widgets.varset_bar import VarSetBar
-from promptcache.varsets import VARS_FILE, VariableSetsError, read_variable_sets, save_variable_set
+from promptcache.varsets import (
+    VARS_FILE,
+    VariableSetsError,
+    read_variable_sets,
+    save_variable_set,
+    variable_sets_file,
+)
 
 
 class PromptCacheApp(InspectorApp):
@@ -106,7 +112,14 @@ class PromptCacheApp(InspectorApp):
         self.monitor = monitor
         self.export_dir = export_dir or Path.cwd()
         self._start_demo = demo
-        self.vars_file = loader.base_path / VARS_FILE
+        self.vars_file = variable_sets_file(loader.base_path)
+        """Where ``ctrl+s`` saves sets: the folder's own file, or for the bundled samples a
+        file in the user's data folder (never inside the installed package)."""
+        shipped = loader.base_path / VARS_FILE
+        self._shipped_vars = shipped if shipped != self.vars_file else None
+        self._vars_label = (
+            VARS_FILE if self._shipped_vars is None else _home_relative(self.vars_file)
+        )
         self.var_sets: dict[str, dict[str, str]] = {}
         self._watcher = (
             FolderWatcher(loader.base_path, self._folder_changed_in_thread)
@@ -239,12 +252,16 @@ class PromptCacheApp(InspectorApp):
     def _load_var_sets(self, *, announce: bool) -> None:
         bar = self.query_one(VarSetBar)
         try:
-            self.var_sets = read_variable_sets(self.vars_file)
+            self.var_sets = self._read_var_sets()
         except VariableSetsError as exc:
             bar.set_sets(tuple(self.var_sets), f"⚠ {exc}")
             self.notify(str(exc), title="Variable sets not loaded", severity="error", timeout=10)
             return
-        note = f"from {VARS_FILE}" if self.var_sets else f"none yet: ctrl+s saves to {VARS_FILE}"
+        label = self._vars_label
+        if self.var_sets:
+            note = f"from {VARS_FILE}" if self._shipped_vars is not None else f"from {label}"
+        else:
+            note = f"none yet: ctrl+s saves to {label}"
         bar.set_sets(tuple(self.var_sets), note)
         chosen = bar.chosen
         if chosen is not None:
@@ -279,12 +296,21 @@ class PromptCacheApp(InspectorApp):
             except (VariableSetsError, OSError) as exc:
                 self.notify(f"Not saved: {exc}", severity="error", timeout=10)
                 return
-            self.notify(f"Saved {len(values)} value(s) to set {name!r} in {VARS_FILE}")
-            self.var_sets = read_variable_sets(self.vars_file)
-            self.query_one(VarSetBar).set_sets(tuple(self.var_sets), f"from {VARS_FILE}", keep=name)
+            self.notify(f"Saved {len(values)} value(s) to set {name!r} in {self.vars_file}")
+            self.var_sets = self._read_var_sets()
+            bar = self.query_one(VarSetBar)
+            bar.set_sets(tuple(self.var_sets), "saved", keep=name)
 
         suggested = self.query_one(VarSetBar).chosen or "default"
-        self.push_screen(SaveSetScreen(suggested, len(values), VARS_FILE), save)
+        target = VARS_FILE if self._shipped_vars is None else _home_relative(self.vars_file)
+        self.push_screen(SaveSetScreen(suggested, len(values), target), save)
+
+    def _read_var_sets(self) -> dict[str, dict[str, str]]:
+        """The sets in effect: those shipped with a bundled library, overlaid by the user's."""
+        sets = read_variable_sets(self._shipped_vars) if self._shipped_vars is not None else {}
+        for name, values in read_variable_sets(self.vars_file).items():
+            sets[name] = {**sets.get(name, {}), **values}
+        return sets
 
     def _current_context(self) -> dict[str, str]:
         form = self.query_one(VariableForm)
@@ -358,7 +384,16 @@ class PromptCacheApp(InspectorApp):
     def _warm_done(self, report: WarmupReport, origin: str) -> None:
         self.query_one("#warmup-progress").display = False
         verb = "Preloaded" if origin == "preload" else "Warmed up"
-        message = f"{verb} {len(report.loaded)} components, {len(report.skipped)} already cached"
+        loaded = len(report.loaded)
+        message = f"{verb} {loaded:,} components, {len(report.skipped):,} already cached"
+        gone = sum(1 for path in report.loaded if self.cache.peek(path) is None)
+        if gone:
+            # Loaded, then pushed out by the rest of the same warm-up: say so, or
+            # "warmed up 10,000" reads as if all of them were cached now.
+            message += (
+                f"; {gone:,} of them were evicted at once "
+                f"(the cache holds {self.cache.max_size:,} entries)"
+            )
         if report.failed:
             first = next(iter(report.failed.values()))
             message += f", {len(report.failed)} failed (first: {first})"
