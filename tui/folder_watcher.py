@@ -70,7 +70,7 @@ class FolderWatcher:
         folder: Path,
         on_changes: Callable[[FolderChanges], None],
         *,
-        quiet_ms: int = 60,
+        quiet_ms: int = 150,
         max_wait_ms: int = 300,
     ) -> None:
         self.folder = folder.resolve()

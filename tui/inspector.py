@@ -9,6 +9,7 @@ to every panel it shows, then schedules the next poll.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -44,6 +45,14 @@ class ShowsState(Protocol):
 
     def show_state(self, state: AppState) -> None:
         """Show ``state``, skipping work when the part shown did not change."""
+
+
+QUIET_AFTER_POLLS = 3
+"""Polls that found nothing new before the app polls at the quiet rate."""
+QUIET_REFRESH_S = 1.0
+"""Seconds between looks at a quiet source (a look at a local cache costs next to nothing)."""
+QUIET_FULL_POLL_S = 5.0
+"""Most seconds between full polls while quiet: the ages in the LRU table still move."""
 
 
 class StateChanged(Message):
@@ -150,6 +159,10 @@ class InspectorApp(App[None]):
     def _state_changed(self, message: StateChanged) -> None:
         if not self.is_running:  # shutting down: the panels are being taken down
             return
+        state = message.state
+        activity = (state.cache.version, state.events.version, state.traffic, state.link)
+        self._quiet_polls = self._quiet_polls + 1 if activity == self._last_activity else 0
+        self._last_activity = activity
         if len(self.screen_stack) == 1:  # under a dialog the panels wait for the next one
             self.show_state(message.state)
 
@@ -160,15 +173,27 @@ class InspectorApp(App[None]):
             if len(self.screen_stack) == 1:
                 self.show_state(self.source.collect(self._table_query()))
             return
+        self._quiet_polls = 0  # asked for: a full poll, and the normal rate for a while
         if self._polling:
             self._poll_again = True
             return
         self._poll()
 
+    _quiet_polls = 0
+    """Polls in a row that found nothing new (no request, no event, no traffic change)."""
+    _last_activity: object = None
+    _seen_activity: object = None
+    """What the source's ``activity()`` said before the last full poll while quiet."""
+    _full_poll_at = 0.0
+
     def _schedule_poll(self) -> None:
         if self._poll_timer is not None:
             self._poll_timer.stop()
-        self._poll_timer = self.set_timer(self.refresh_s, self._poll)
+        # Nothing happening: poll less often. Any change (or a key that asks for a
+        # refresh) brings the normal rate back at once.
+        quiet = self._quiet_polls >= QUIET_AFTER_POLLS
+        delay = max(self.refresh_s, QUIET_REFRESH_S) if quiet else self.refresh_s
+        self._poll_timer = self.set_timer(delay, self._poll)
 
     def _poll(self) -> None:
         if self._polling:
@@ -178,6 +203,17 @@ class InspectorApp(App[None]):
             if self.live and self.is_running:
                 self._schedule_poll()
             return
+        activity = getattr(self.source, "activity", None)
+        if activity is not None and self._quiet_polls >= QUIET_AFTER_POLLS:
+            # Quiet and a local cache: look first whether anything happened at all. Only
+            # the ages in the LRU table move then, and they can wait a few seconds.
+            now = time.monotonic()
+            seen = activity()
+            if seen == self._seen_activity and now - self._full_poll_at < QUIET_FULL_POLL_S:
+                self._schedule_poll()
+                return
+            self._seen_activity = seen
+            self._full_poll_at = now
         self._polling = True
         self._poll_worker(self._table_query())
 

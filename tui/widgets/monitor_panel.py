@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 
@@ -266,7 +267,9 @@ class MonitorPanel(Horizontal):
     ) -> None:
         """Redraw the parts whose data changed."""
         health_key = (
-            snapshot,
+            # Not its timestamp: with no traffic the monitor still logs a snapshot every
+            # second, and the panel need not draw the same numbers again.
+            dataclasses.replace(snapshot, timestamp=0.0) if snapshot is not None else None,
             trends,
             (cache.loads, cache.load_failures, cache.load_time_p50_ms, cache.load_time_p99_ms),
         )
