@@ -157,7 +157,7 @@ class InspectorApp(App[None]):
 
     @on(StateChanged)
     def _state_changed(self, message: StateChanged) -> None:
-        if not self.is_running:  # shutting down: the panels are being taken down
+        if not self.is_running or self.frozen:  # shutting down, or held still by the user
             return
         state = message.state
         activity = (state.cache.version, state.events.version, state.traffic, state.link)
@@ -179,6 +179,8 @@ class InspectorApp(App[None]):
             return
         self._poll()
 
+    frozen = False
+    """True while the user holds the display still (the polls go on underneath)."""
     _quiet_polls = 0
     """Polls in a row that found nothing new (no request, no event, no traffic change)."""
     _last_activity: object = None

@@ -25,6 +25,7 @@ LOCAL_KEYS = (
     ("w", "warm up: load every component in the folder"),
     ("e", "export stats and snapshots (JSON and CSV)"),
     ("ctrl+s", "save the variable form into a variable set"),
+    ("n  r", "next workload / restart the race (Race tab)"),
 )
 """Keys of the app over a cache in this process."""
 
@@ -35,8 +36,7 @@ COMMON_KEYS = (
     ("s", "sort the LRU table: recency → hits → size → idle"),
     ("x", "evict the selected entry (LRU tab)"),
     ("enter", "the selected entry in full (LRU tab)"),
-    ("j  k", "down / up in the tree and the LRU table"),
-    ("n  r", "next workload / restart the race (Race tab)"),
+    ("j  k", "down / up in lists (as the arrow keys)"),
     ("ctrl+p", "command palette (also: Theme, to switch light / dark)"),
     ("?  F1  esc", "open / close this help"),
     ("q", "quit"),
