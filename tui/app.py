@@ -22,20 +22,29 @@ from promptcache import (
     WarmupReport,
 )
 from promptcache.export import export_stats
-from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher
+from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher, renamed_to
 from promptcache.tui.inspector import InspectorApp
 from promptcache.tui.render_result import RenderResult, render_component
+from promptcache.tui.shorten import common_folder
 from promptcache.tui.sources import LocalSource
 from promptcache.tui.traffic import TrafficRunner, TrafficSettings
 from promptcache.tui.widgets.component_browser import ComponentBrowser
 from promptcache.tui.widgets.help_screen import HelpScreen
+from promptcache.tui.widgets.hit_ratio import HitRatioPanel
 from promptcache.tui.widgets.lru_panel import LRUPanel
+from promptcache.tui.widgets.lru_table import LRUTable
 from promptcache.tui.widgets.monitor_panel import MonitorPanel
 from promptcache.tui.widgets.race_panel import RacePanel
 from promptcache.tui.widgets.save_set_screen import SaveSetScreen
 from promptcache.tui.widgets.variable_form import VariableForm
 from promptcache.tui.widgets.varset_bar import VarSetBar
-from promptcache.varsets import VARS_FILE, VariableSetsError, read_variable_sets, save_variable_set
+from promptcache.varsets import (
+    VARS_FILE,
+    VariableSetsError,
+    read_variable_sets,
+    save_variable_set,
+    variable_sets_file,
+)
 
 
 class PromptCacheApp(InspectorApp):
@@ -103,7 +112,14 @@ class PromptCacheApp(InspectorApp):
         self.monitor = monitor
         self.export_dir = export_dir or Path.cwd()
         self._start_demo = demo
-        self.vars_file = loader.base_path / VARS_FILE
+        self.vars_file = variable_sets_file(loader.base_path)
+        """Where ``ctrl+s`` saves sets: the folder's own file, or for the bundled samples a
+        file in the user's data folder (never inside the installed package)."""
+        shipped = loader.base_path / VARS_FILE
+        self._shipped_vars = shipped if shipped != self.vars_file else None
+        self._vars_label = (
+            VARS_FILE if self._shipped_vars is None else _home_relative(self.vars_file)
+        )
         self.var_sets: dict[str, dict[str, str]] = {}
         self._watcher = (
             FolderWatcher(loader.base_path, self._folder_changed_in_thread)
@@ -130,11 +146,13 @@ class PromptCacheApp(InspectorApp):
     def on_mount(self) -> None:
         self.sub_title = self._folder
         self.query_one("#warmup-progress").display = False
-        self.query_one(ComponentBrowser).set_paths(self.loader.component_paths())
+        self._set_component_paths(self.loader.component_paths())
         self.query_one("#component-tree").focus()
         self._load_var_sets(announce=False)
         if self._watcher is not None:
             self._watcher.start()
+        for panel in self.query(HitRatioPanel):
+            panel.window_s = self.cache.recent_window_s
         self._apply_layout_classes()
         self.refresh_now(sync=True)
         if self._start_demo:
@@ -189,9 +207,20 @@ class PromptCacheApp(InspectorApp):
             self._load_var_sets(announce=True)
         current = browser.current_path
         touched = modified | deleted | added
-        if current is not None and current in touched | self.loader.graph.dependents(touched):
+        new_path = renamed_to(current, changes) if current is not None else None
+        if current is not None and new_path is not None and new_path not in hidden:
+            self._follow_rename(current, new_path)
+        elif current is not None and current in touched | self.loader.graph.dependents(touched):
             browser.open(current, reload=True)
         self.refresh_now()
+
+    def _follow_rename(self, old: str, new: str) -> None:
+        """Reopen the renamed file under its new name, once the tree lists it."""
+        browser = self.query_one(ComponentBrowser)
+        if new not in browser.listed_paths:
+            self._set_component_paths(self.loader.component_paths())
+        browser.follow_rename(old, new)
+        self.notify(f"Followed the rename: {old} → {new}")
 
     def _log_file_events(
         self, added: AbstractSet[str], modified: AbstractSet[str], deleted: AbstractSet[str]
@@ -209,19 +238,30 @@ class PromptCacheApp(InspectorApp):
     @work(thread=True, group="tree", exclusive=True, exit_on_error=False)
     def _refresh_tree(self) -> None:
         paths = self.loader.component_paths()
-        self.call_from_thread(self.query_one(ComponentBrowser).set_paths, paths)
+        self.call_from_thread(self._set_component_paths, paths)
+
+    def _set_component_paths(self, paths: list[str]) -> None:
+        """List ``paths`` in the tree; the table and the log show them inside their folder."""
+        self.query_one(ComponentBrowser).set_paths(paths)
+        folder = common_folder(paths)
+        self.query_one(LRUTable).set_folder(folder)
+        self.query_one(MonitorPanel).set_folder(folder)
 
     # ------------------------------------------------------------------ variable sets
 
     def _load_var_sets(self, *, announce: bool) -> None:
         bar = self.query_one(VarSetBar)
         try:
-            self.var_sets = read_variable_sets(self.vars_file)
+            self.var_sets = self._read_var_sets()
         except VariableSetsError as exc:
             bar.set_sets(tuple(self.var_sets), f"⚠ {exc}")
             self.notify(str(exc), title="Variable sets not loaded", severity="error", timeout=10)
             return
-        note = f"from {VARS_FILE}" if self.var_sets else f"none yet: ctrl+s saves to {VARS_FILE}"
+        label = self._vars_label
+        if self.var_sets:
+            note = f"from {VARS_FILE}" if self._shipped_vars is not None else f"from {label}"
+        else:
+            note = f"none yet: ctrl+s saves to {label}"
         bar.set_sets(tuple(self.var_sets), note)
         chosen = bar.chosen
         if chosen is not None:
@@ -256,12 +296,21 @@ class PromptCacheApp(InspectorApp):
             except (VariableSetsError, OSError) as exc:
                 self.notify(f"Not saved: {exc}", severity="error", timeout=10)
                 return
-            self.notify(f"Saved {len(values)} value(s) to set {name!r} in {VARS_FILE}")
-            self.var_sets = read_variable_sets(self.vars_file)
-            self.query_one(VarSetBar).set_sets(tuple(self.var_sets), f"from {VARS_FILE}", keep=name)
+            self.notify(f"Saved {len(values)} value(s) to set {name!r} in {self.vars_file}")
+            self.var_sets = self._read_var_sets()
+            bar = self.query_one(VarSetBar)
+            bar.set_sets(tuple(self.var_sets), "saved", keep=name)
 
         suggested = self.query_one(VarSetBar).chosen or "default"
-        self.push_screen(SaveSetScreen(suggested, len(values), VARS_FILE), save)
+        target = VARS_FILE if self._shipped_vars is None else _home_relative(self.vars_file)
+        self.push_screen(SaveSetScreen(suggested, len(values), target), save)
+
+    def _read_var_sets(self) -> dict[str, dict[str, str]]:
+        """The sets in effect: those shipped with a bundled library, overlaid by the user's."""
+        sets = read_variable_sets(self._shipped_vars) if self._shipped_vars is not None else {}
+        for name, values in read_variable_sets(self.vars_file).items():
+            sets[name] = {**sets.get(name, {}), **values}
+        return sets
 
     def _current_context(self) -> dict[str, str]:
         form = self.query_one(VariableForm)
@@ -335,7 +384,16 @@ class PromptCacheApp(InspectorApp):
     def _warm_done(self, report: WarmupReport, origin: str) -> None:
         self.query_one("#warmup-progress").display = False
         verb = "Preloaded" if origin == "preload" else "Warmed up"
-        message = f"{verb} {len(report.loaded)} components, {len(report.skipped)} already cached"
+        loaded = len(report.loaded)
+        message = f"{verb} {loaded:,} components, {len(report.skipped):,} already cached"
+        gone = sum(1 for path in report.loaded if self.cache.peek(path) is None)
+        if gone:
+            # Loaded, then pushed out by the rest of the same warm-up: say so, or
+            # "warmed up 10,000" reads as if all of them were cached now.
+            message += (
+                f"; {gone:,} of them were evicted at once "
+                f"(the cache holds {self.cache.max_size:,} entries)"
+            )
         if report.failed:
             first = next(iter(report.failed.values()))
             message += f", {len(report.failed)} failed (first: {first})"
@@ -359,12 +417,31 @@ class PromptCacheApp(InspectorApp):
 
     def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
         yield from super().palette_commands()
-        yield "Preload hot components", "Load the most used components", self.action_preload
-        yield "Warm up folder", "Load every component in the folder", self.action_warm_up
-        yield "Export stats", "Write stats and snapshots to JSON and CSV", self.action_export
-        yield "Toggle demo traffic", "Start or stop synthetic requests", self.action_toggle_demo
-        yield "Pause demo traffic", "Pause or resume", self.action_pause
-        yield "Next workload", "zipf → scan → loop → shifting", self.action_next_workload
+        yield "Preload hot components", "Load the most used components (p)", self.action_preload
+        yield "Warm up folder", "Load every component in the folder (w)", self.action_warm_up
+        yield "Export stats", "Write stats and snapshots to JSON and CSV (e)", self.action_export
+        yield "Toggle demo traffic", "Start or stop synthetic requests (d)", self.action_toggle_demo
+        yield "Pause demo traffic", "Pause or resume (space)", self.action_pause
+        yield "Next workload", "zipf → scan → loop → shifting (t)", self.action_next_workload
+        yield "Faster demo traffic", "Demo rate ×2 (+)", lambda: self.action_rate(2)
+        yield "Slower demo traffic", "Demo rate ÷2 (-)", lambda: self.action_rate(0.5)
+        yield (
+            "More skew",
+            "Zipf skew +0.1: fewer components get most requests (])",
+            (lambda: self.action_skew(0.1)),
+        )
+        yield "Less skew", "Zipf skew −0.1 ([)", lambda: self.action_skew(-0.1)
+        yield (
+            "Save variable set",
+            "Save the form's values into a set (ctrl+s)",
+            (self.action_save_varset),
+        )
+        yield (
+            "Tab: Components",
+            "Browse and render components (1)",
+            (lambda: self.action_tab("tab-components")),
+        )
+        yield "Tab: Race", "Eviction policies side by side (4)", lambda: self.action_tab("tab-race")
 
     def help_keys(self) -> tuple[tuple[str, str], ...]:
         return HelpScreen.LOCAL_KEYS + HelpScreen.COMMON_KEYS

@@ -70,7 +70,7 @@ class FolderWatcher:
         folder: Path,
         on_changes: Callable[[FolderChanges], None],
         *,
-        quiet_ms: int = 60,
+        quiet_ms: int = 150,
         max_wait_ms: int = 300,
     ) -> None:
         self.folder = folder.resolve()
@@ -110,3 +110,15 @@ class FolderWatcher:
                     self._on_changes(changes)
         except Exception:  # the app keeps running without live reload; say why in the log
             log.exception("watching %s stopped", self.folder)
+
+
+def renamed_to(path: str, changes: FolderChanges) -> str | None:
+    """Where ``path`` went, when this burst looks like its rename: it was deleted and
+    exactly one path was created, or exactly one created path has its file name."""
+    if path not in changes.deleted or path in changes.added:
+        return None
+    if len(changes.added) == 1:
+        return next(iter(changes.added))
+    name = path.rsplit("/", 1)[-1]
+    same_name = [p for p in changes.added if p.rsplit("/", 1)[-1] == name]
+    return same_name[0] if len(same_name) == 1 else None

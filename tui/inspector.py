@@ -9,6 +9,7 @@ to every panel it shows, then schedules the next poll.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -46,6 +47,14 @@ class ShowsState(Protocol):
         """Show ``state``, skipping work when the part shown did not change."""
 
 
+QUIET_AFTER_POLLS = 3
+"""Polls that found nothing new before the app polls at the quiet rate."""
+QUIET_REFRESH_S = 1.0
+"""Seconds between looks at a quiet source (a look at a local cache costs next to nothing)."""
+QUIET_FULL_POLL_S = 5.0
+"""Most seconds between full polls while quiet: the ages in the LRU table still move."""
+
+
 class StateChanged(Message):
     """A new state for the panels. Only the newest one waiting in the queue counts."""
 
@@ -65,6 +74,7 @@ class InspectorApp(App[None]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help"),
+        Binding("f1", "help", "Help", show=False),
         Binding("2", "tab('tab-lru')", "LRU", show=False),
         Binding("3", "tab('tab-monitor')", "Monitor", show=False),
         Binding("c", "clear", "Clear"),
@@ -128,7 +138,7 @@ class InspectorApp(App[None]):
         table = self.query_one(LRUTable)
         panel = self.query_one(LRUPanel)
         offset, limit = table.wanted_window()
-        return TableQuery(offset, limit, panel.sort, panel.filter_text)
+        return TableQuery(offset, limit, panel.sort, panel.filter_text, panel.reverse)
 
     def show_state(self, state: AppState) -> None:
         """Hand ``state`` to every panel; each skips work when its part did not change."""
@@ -147,8 +157,12 @@ class InspectorApp(App[None]):
 
     @on(StateChanged)
     def _state_changed(self, message: StateChanged) -> None:
-        if not self.is_running:  # shutting down: the panels are being taken down
+        if not self.is_running or self.frozen:  # shutting down, or held still by the user
             return
+        state = message.state
+        activity = (state.cache.version, state.events.version, state.traffic, state.link)
+        self._quiet_polls = self._quiet_polls + 1 if activity == self._last_activity else 0
+        self._last_activity = activity
         if len(self.screen_stack) == 1:  # under a dialog the panels wait for the next one
             self.show_state(message.state)
 
@@ -159,15 +173,29 @@ class InspectorApp(App[None]):
             if len(self.screen_stack) == 1:
                 self.show_state(self.source.collect(self._table_query()))
             return
+        self._quiet_polls = 0  # asked for: a full poll, and the normal rate for a while
         if self._polling:
             self._poll_again = True
             return
         self._poll()
 
+    frozen = False
+    """True while the user holds the display still (the polls go on underneath)."""
+    _quiet_polls = 0
+    """Polls in a row that found nothing new (no request, no event, no traffic change)."""
+    _last_activity: object = None
+    _seen_activity: object = None
+    """What the source's ``activity()`` said before the last full poll while quiet."""
+    _full_poll_at = 0.0
+
     def _schedule_poll(self) -> None:
         if self._poll_timer is not None:
             self._poll_timer.stop()
-        self._poll_timer = self.set_timer(self.refresh_s, self._poll)
+        # Nothing happening: poll less often. Any change (or a key that asks for a
+        # refresh) brings the normal rate back at once.
+        quiet = self._quiet_polls >= QUIET_AFTER_POLLS
+        delay = max(self.refresh_s, QUIET_REFRESH_S) if quiet else self.refresh_s
+        self._poll_timer = self.set_timer(delay, self._poll)
 
     def _poll(self) -> None:
         if self._polling:
@@ -177,6 +205,17 @@ class InspectorApp(App[None]):
             if self.live and self.is_running:
                 self._schedule_poll()
             return
+        activity = getattr(self.source, "activity", None)
+        if activity is not None and self._quiet_polls >= QUIET_AFTER_POLLS:
+            # Quiet and a local cache: look first whether anything happened at all. Only
+            # the ages in the LRU table move then, and they can wait a few seconds.
+            now = time.monotonic()
+            seen = activity()
+            if seen == self._seen_activity and now - self._full_poll_at < QUIET_FULL_POLL_S:
+                self._schedule_poll()
+                return
+            self._seen_activity = seen
+            self._full_poll_at = now
         self._polling = True
         self._poll_worker(self._table_query())
 
@@ -285,9 +324,30 @@ class InspectorApp(App[None]):
 
     def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
         """(title, help, callback) for the command palette."""
-        yield "Clear cache", "Remove every entry and reset the counters", self.action_clear
-        yield "Change limits", "Max entries and memory budget", self.action_limits
-        yield "Help", "Keys and panels", self.action_help
+        yield "Clear cache", "Remove every entry and reset the counters (c)", self.action_clear
+        yield "Change limits", "Max entries and memory budget (L)", self.action_limits
+        yield "Help", "Keys and panels (? or F1)", self.action_help
+        yield "Tab: LRU order", "Cached entries, most recently used first (2)", self._tab_lru
+        yield "Tab: Monitor", "Health, trend, advice and the event log (3)", self._tab_monitor
+        yield "Filter entries", "Filter the LRU table by path or context (/)", self._lru("filter")
+        yield "Sort entries", "Next LRU sort: recency → hits → size → idle (s)", self._lru("sort")
+        yield "Evict entry", "Evict the selected LRU entry (x)", self._lru("evict")
+
+    def _tab_lru(self) -> None:
+        self.action_tab("tab-lru")
+
+    def _tab_monitor(self) -> None:
+        self.action_tab("tab-monitor")
+
+    def _lru(self, action: str) -> Callable[[], None]:
+        """A palette callback: open the LRU tab, then run the table's ``action``."""
+
+        def run() -> None:
+            self.action_tab("tab-lru")
+            panel = self.query_one(LRUPanel)
+            self.call_after_refresh(getattr(panel, f"action_{action}"))
+
+        return run
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):

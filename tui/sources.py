@@ -108,6 +108,14 @@ class LocalSource:
         self._remove_listener = cache.add_listener(self.history.record, NOTABLE_KINDS)
         self._lock = threading.Lock()
 
+    def activity(self) -> tuple[object, ...]:
+        """Cheap to read on the UI thread; equal values mean nothing happened in between
+        (no request, mutation or event, no change to the demo traffic)."""
+        traffic = self.traffic
+        if traffic is None or not traffic.running:
+            return (self.cache.version, self.history.version, False, False)
+        return (self.cache.version, self.history.version, True, traffic.paused)
+
     def collect(self, query: TableQuery) -> AppState:
         with self._lock:
             cache = self.cache

@@ -28,11 +28,13 @@ class TableQuery:
     limit: int
     sort: str = "recency"
     filter: str = ""
+    reverse: bool = False
+    """Turn the sort around (least recent, fewest hits, smallest, most recently used)."""
 
     @property
     def plain(self) -> bool:
         """True when the rows are the cache's own order, unfiltered: a page, not a scan."""
-        return self.sort == "recency" and not self.filter
+        return self.sort == "recency" and not self.filter and not self.reverse
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,8 @@ class TableWindow:
     filter: str = ""
     lru_path_context: tuple[str, object] | None = None
     """(path, context) of the entry the cache evicts next."""
+    reverse: bool = False
+    """The sort is turned around."""
 
 
 def matches(entry: EntryView, needle: str) -> bool:
@@ -86,11 +90,14 @@ def table_window(
     ordered = list(rows)
     key = SORT_KEYS.get(query.sort)
     if key is not None:
-        ordered.sort(key=key)
+        ordered.sort(key=key, reverse=query.reverse)
+    elif query.reverse:
+        ordered.reverse()
     window = tuple(ordered[query.offset : query.offset + query.limit])
     return TableWindow(
-        window, query.offset, len(ordered), now, query.sort, query.filter, victim_key
-    )
+        window, query.offset, len(ordered), now, query.sort, query.filter, victim_key,
+        query.reverse,
+    )  # fmt: skip
 
 
 class EventHistory:
@@ -120,7 +127,7 @@ class EventHistory:
         """Grows whenever an event is kept."""
         return self._version
 
-    def recent(self, notable: int = 40, evictions: int = 20) -> EventsShown:
+    def recent(self, notable: int = 100, evictions: int = 20) -> EventsShown:
         """The newest events of each kind, newest first."""
         with self._lock:
             return EventsShown(

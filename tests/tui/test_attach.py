@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -109,6 +110,28 @@ class TestAttach:
             status = str(app.query_one("#status-bar").render())
             assert "attached" in status and "read-only" in status
             assert app.query_one("#lru-table").window_data.total > 0  # type: ignore[attr-defined]
+
+    async def test_space_freezes_the_display_and_e_exports_the_remote_state(
+        self, run_example: Callable[..., ExampleApp], socket_path: str, tmp_path: Path
+    ) -> None:
+        run_example("--address", socket_path, "--rate", "400")
+        app = AttachApp(
+            RemoteClient(parse_address(socket_path)), refresh_s=0.1, export_dir=tmp_path
+        )
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(lambda: requests_shown(app) > 0)
+            await pilot.press("space")
+            held = requests_shown(app)
+            await asyncio.sleep(0.6)  # several polls: the application keeps serving
+            assert requests_shown(app) == held
+            await pilot.press("space")
+            await wait_for(lambda: requests_shown(app) > held)
+            await pilot.press("e")
+            await wait_for(lambda: any(tmp_path.glob("promptcache-attach-*.json")))
+            exported = json.loads(next(tmp_path.glob("promptcache-attach-*.json")).read_text())
+            assert exported["stats"]["total_requests"] > 0
+            assert exported["source"] == socket_path
+            assert exported["taken_at_iso"].endswith("Z") or "T" in exported["taken_at_iso"]
 
     async def test_control_clears_the_remote_cache_only_when_allowed(
         self, run_example: Callable[..., ExampleApp], socket_path: str

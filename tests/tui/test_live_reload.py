@@ -9,11 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 from tui_testlib import Messages
 
 from promptcache.tui.app import PromptCacheApp
 from promptcache.tui.folder_watcher import FolderChanges, FolderWatcher
 from promptcache.tui.scenes import scene_app, settle
+from promptcache.tui.widgets.component_browser import ComponentBrowser
+from promptcache.tui.widgets.component_tree import ComponentTree
 from promptcache.varsets import VARS_FILE
 
 REPORT = "components/report.md"
@@ -202,3 +205,40 @@ class TestVariableSetsInTheApp:
             app.query_one("#browser").open(REPORT)  # type: ignore[attr-defined]
             await settle(pilot)
             assert "{project}" in str(app.query_one("#rendered-body").render())
+
+
+class TestRenamesAndOrder:
+    async def test_renaming_the_open_file_follows_it(self, folder: Path) -> None:
+        app = live_app(folder)
+        async with app.run_test(size=(100, 30)) as pilot:
+            browser = app.query_one(ComponentBrowser)
+            browser.open(REPORT)
+            await settle(pilot)
+            app.query_one("#var-project", Input).value = "Atlas"
+            await settle(pilot)
+            await asyncio.sleep(0.3)
+            new = "components/renamed-report.md"
+            (folder / REPORT).rename(folder / new)
+            await wait_until(lambda: browser.current_path == new)
+            await settle(pilot)
+            assert "Report on Atlas." in str(app.query_one("#rendered-body").render())
+            assert "no such" not in str(app.query_one("#browser-status").render()).lower()
+            tree = app.query_one(ComponentTree)
+            assert tree.cursor_node is not None and tree.cursor_node.data == new
+
+    async def test_new_files_go_into_the_tree_in_sorted_order(self, folder: Path) -> None:
+        app = live_app(folder)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await asyncio.sleep(0.3)
+            (folder / "components/aaa-first.md").write_text("first {a}\n")
+            (folder / "components/mmm").mkdir()
+            (folder / "components/mmm/middle.md").write_text("middle {a}\n")
+            browser = app.query_one(ComponentBrowser)
+            await wait_until(lambda: "components/mmm/middle.md" in browser.listed_paths)
+            await wait_until(lambda: "components/aaa-first.md" in browser.listed_paths)
+            await settle(pilot)
+            components = app.query_one(ComponentTree).root.children[0]
+            labels = [str(child.label) for child in components.children]
+            assert labels == sorted(labels) and labels[0] == "aaa-first.md", labels
+            assert "mmm/" in labels

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Input, Static, TabbedContent
 
 from promptcache.tui.render_result import RenderResult, rendered_diff
 from promptcache.tui.themed import (
@@ -135,12 +135,20 @@ class ComponentBrowser(Horizontal):
 
     def on_component_tree_component_chosen(self, event: ComponentTree.ComponentChosen) -> None:
         event.stop()
+        self._picked = event.path
         self.open(event.path)
 
     def open(self, path: str, *, reload: bool = False) -> None:
         """Open (or, after a change on disk, reload) ``path`` with its remembered values."""
         form = self.query_one(VariableForm)
         self.post_message(self.RenderRequested(path, form.typed_for(path), self.defaults, reload))
+
+    def follow_rename(self, old: str, new: str) -> None:
+        """The open file ``old`` is now ``new``: open it there, with what was typed."""
+        self.query_one(VariableForm).rename(old, new)
+        tree = self.query_one(ComponentTree)
+        self.open(new, reload=True)
+        tree.show_path(new)
 
     def use_defaults(self, values: dict[str, str]) -> None:
         """Fill the form from a variable set: its values replace what was typed for them."""
@@ -178,5 +186,21 @@ class ComponentBrowser(Horizontal):
             preview.show_changes(None)
         self._shown_path = result.path
         self._last_content[result.path] = after
+        if self._picked == result.path:
+            self._picked = None
+            self._after_pick(result)
+
+    def _after_pick(self, result: RenderResult) -> None:
+        """A file was just picked in the tree: move on to what the user does next. Typing
+        goes to the first variable (in the tree it would fire shortcuts: ``d`` starts demo
+        traffic), and a file that cannot be used shows why."""
+        if result.error is not None:
+            self.query_one("#preview-tabs", TabbedContent).active = "tab-diagnostics"
+            return
+        inputs = self.query_one(VariableForm).query(Input)
+        if inputs:
+            inputs.first().focus()
 
     _shown_path: str | None = None
+    _picked: str | None = None
+    """The file picked in the tree whose render has not arrived yet."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -14,6 +16,11 @@ EXPAND_UP_TO = 400
 
 class ComponentTree(Tree[str]):
     """Folders and component files; selecting a file posts ``ComponentChosen``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
 
     class ComponentChosen(Message):
         """A component file was selected."""
@@ -73,10 +80,32 @@ class ComponentTree(Tree[str]):
             key = "/".join(parts[:depth])
             if key not in self._folders:
                 parent = self._folders["/".join(parts[: depth - 1])]
-                self._folders[key] = parent.add(parts[depth - 1] + "/", expand=self._expand)
-        self._leaves[path] = self._folders["/".join(parts[:-1])].add_leaf(parts[-1], data=path)
+                label = parts[depth - 1] + "/"
+                self._folders[key] = parent.add(
+                    label, before=_insert_before(parent, label), expand=self._expand
+                )
+        parent = self._folders["/".join(parts[:-1])]
+        self._leaves[path] = parent.add_leaf(
+            parts[-1], data=path, before=_insert_before(parent, parts[-1])
+        )
+
+    def show_path(self, path: str) -> None:
+        """Put the cursor on ``path``'s node, if it is listed."""
+        node = self._leaves.get(path)
+        if node is not None:
+            # A node added just now has no line until the tree has laid out again.
+            self.call_after_refresh(self.move_cursor, node)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
         event.stop()
         if event.node.data is not None:
             self.post_message(self.ComponentChosen(event.node.data))
+
+
+def _insert_before(parent: TreeNode[str], label: str) -> TreeNode[str] | None:
+    """The child of ``parent`` that ``label`` sorts before (None: it goes last). Comparing
+    labels (``agents/``, ``b.md``) orders siblings as the sorted full paths do."""
+    for child in parent.children:
+        if str(child.label) > label:
+            return child
+    return None

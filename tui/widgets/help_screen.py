@@ -25,6 +25,7 @@ LOCAL_KEYS = (
     ("w", "warm up: load every component in the folder"),
     ("e", "export stats and snapshots (JSON and CSV)"),
     ("ctrl+s", "save the variable form into a variable set"),
+    ("n  r", "next workload / restart the race (Race tab)"),
 )
 """Keys of the app over a cache in this process."""
 
@@ -34,9 +35,10 @@ COMMON_KEYS = (
     ("/", "filter the LRU table (LRU tab)"),
     ("s", "sort the LRU table: recency → hits → size → idle"),
     ("x", "evict the selected entry (LRU tab)"),
-    ("n  r", "next workload / restart the race (Race tab)"),
+    ("enter", "the selected entry in full (LRU tab)"),
+    ("j  k", "down / up in lists (as the arrow keys)"),
     ("ctrl+p", "command palette (also: Theme, to switch light / dark)"),
-    ("?  esc", "open / close this help"),
+    ("?  F1  esc", "open / close this help"),
     ("q", "quit"),
 )
 """Keys of every live view, local or attached."""

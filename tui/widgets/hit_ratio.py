@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from promptcache import HIT_RATIO_TARGET, CacheSnapshot
+from promptcache.tui.shorten import counts_line
 from promptcache.tui.state import AppState
 from promptcache.tui.themed import BAD, GOOD, MUTED, themed
 
@@ -56,6 +57,9 @@ class HitRatioPanel(Widget):
     target: reactive[float] = reactive(HIT_RATIO_TARGET)
     """Hit ratio (percent) below which numbers and bars turn red."""
 
+    window_s: reactive[float] = reactive(10.0)
+    """Width of the cache's recent window (ComponentCache's default; the README's 10 s)."""
+
     def __init__(self, history_size: int = 240, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.history: deque[float] = deque(maxlen=history_size)
@@ -89,6 +93,8 @@ class HitRatioPanel(Widget):
         self.refresh()
 
     def _ratio(self, value: float, label: str, requests: int) -> Text:
+        if not requests:
+            return Text.assemble(("    –", "bold"), (f" {label}", MUTED))
         ok = value >= self.target
         style = "bold" if not requests else f"bold {GOOD}" if ok else f"bold {BAD}"
         return Text.assemble((f"{value:5.1f}%", style), (f" {label}", MUTED))
@@ -98,7 +104,9 @@ class HitRatioPanel(Widget):
         width = max(1, self.content_size.width)
         if snap is None:
             return themed(Text("waiting for data…", MUTED))
-        window = f"last {snap.recent_window_s:.0f} s" if snap.recent_window_s >= 1 else "recent"
+        # The configured window, not the span the samples happen to cover (which wanders
+        # between a fraction of it and about twice it): the label stays put.
+        window = f"last {self.window_s:.0f} s"
         head = Text.assemble(
             self._ratio(snap.hit_ratio, "lifetime", snap.total_requests),
             "   ",
@@ -109,12 +117,16 @@ class HitRatioPanel(Widget):
         if not self.history:
             rows[-1] = Text(f"no requests yet · target {self.target:.0f}%", MUTED)
         miss, req = (" misses · ", " requests") if width >= 44 else (" miss · ", " req")
+        hits, misses, total = counts_line(
+            ((snap.hits, "hits"), (snap.misses, miss.strip(" ·")), (snap.total_requests, req)),
+            width,
+        )
         foot = Text.assemble(
-            (f"{snap.hits:,}", "bold"),
+            (hits, "bold"),
             " hits · ",
-            (f"{snap.misses:,}", "bold"),
+            (misses, "bold"),
             miss,
-            (f"{snap.total_requests:,}", "bold"),
+            (total, "bold"),
             req,
             no_wrap=True,
             overflow="ellipsis",

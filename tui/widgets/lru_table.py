@@ -12,9 +12,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from promptcache import EntryView, describe_context
+from promptcache.tui.shorten import compact_count, elide_middle, elide_path, strip_folder
 from promptcache.tui.state import SORTS, TableWindow
 
-__all__ = ["SORTS", "LRUTable", "TableWindow", "column_widths", "header_text"]
+__all__ = ["SORTS", "LRUTable", "TableWindow", "column_at", "column_widths", "header_text"]
 
 
 def human_bytes(n: int) -> str:
@@ -46,15 +47,21 @@ COLUMNS = (
     ("age", 7),
     ("idle", 7),
 )
+NARROW_BELOW = 100
+"""Under this many cells the fixed columns shrink to what their values need."""
+NARROW_FIXED = {"#": 5, "hits": 6, "age": 6, "idle": 6}
 
 
 def column_widths(width: int) -> list[int]:
-    """Fixed columns keep their width; the two flexible ones share what is left 3:2."""
-    fixed = sum(w for _, w in COLUMNS if w) + len(COLUMNS) - 1
+    """Fixed columns keep their width; the component gets 2/3 of the rest (3/5 when wide)
+    and the context what is left."""
+    fixed_widths = [NARROW_FIXED.get(name, w) if width < NARROW_BELOW else w for name, w in COLUMNS]
+    fixed = sum(fixed_widths) + len(COLUMNS) - 1
     free = max(10, width - fixed)
-    component = free * 3 // 5
+    component = free * 2 // 3 if width < NARROW_BELOW else free * 3 // 5
     return [
-        w if w else (component if name == "component" else free - component) for name, w in COLUMNS
+        w if w else (component if name == "component" else free - component)
+        for (name, _), w in zip(COLUMNS, fixed_widths, strict=True)
     ]
 
 
@@ -65,13 +72,29 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
-def header_text(width: int) -> Text:
-    """The column titles, aligned with the rows."""
-    cells = [
-        fit(name, w, right=name in ("#", "size", "hits", "age", "idle"))
-        for (name, _), w in zip(COLUMNS, column_widths(width), strict=True)
-    ]
+SORT_OF_COLUMN = {"#": "recency", "hits": "hits", "size": "size", "idle": "idle"}
+"""The sort a click on a column's title picks (the other columns do not sort)."""
+
+
+def header_text(width: int, sort: str = "", reverse: bool = False) -> Text:
+    """The column titles, aligned with the rows; the sorted column carries ▼ (▲ reversed)."""
+    cells = []
+    for (name, _), w in zip(COLUMNS, column_widths(width), strict=True):
+        title = name
+        if sort and SORT_OF_COLUMN.get(name) == sort:
+            title = f"{'▲' if reverse else '▼'}{name}"
+        cells.append(fit(title, w, right=name in ("#", "size", "hits", "age", "idle")))
     return Text(" ".join(cells), no_wrap=True)
+
+
+def column_at(width: int, x: int) -> str | None:
+    """The name of the column under cell ``x`` of a row ``width`` cells wide."""
+    start = 0
+    for (name, _), w in zip(COLUMNS, column_widths(width), strict=True):
+        if start <= x < start + w + 1:
+            return name
+        start += w + 1
+    return None
 
 
 class LRUTable(ScrollView, can_focus=True):
@@ -108,12 +131,13 @@ class LRUTable(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
+        Binding("enter", "choose", "Details", show=False),
     ]
 
     cursor: reactive[int] = reactive(0)
@@ -122,9 +146,26 @@ class LRUTable(ScrollView, can_focus=True):
     class WindowChanged(Message):
         """The visible window moved: the app should fetch rows for it."""
 
+    class EntryChosen(Message):
+        """Enter on a row: show this entry in full."""
+
+        def __init__(self, entry: EntryView, now: float, is_next: bool) -> None:
+            super().__init__()
+            self.entry = entry
+            self.now = now
+            self.is_next = is_next
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.window_data = TableWindow((), 0, 0, 0.0)
+        self.folder = ""
+        """The folder every component lives in (``components``); rows show paths inside it."""
+
+    def set_folder(self, folder: str) -> None:
+        """Show paths relative to ``folder`` (``""``: as they are)."""
+        if folder != self.folder:
+            self.folder = folder
+            self.refresh()
 
     # ------------------------------------------------------------- data in
 
@@ -182,10 +223,10 @@ class LRUTable(ScrollView, can_focus=True):
         rank = f"⏏{entry.rank}" if is_victim else str(entry.rank)
         cells = [
             fit(rank, widths[0], right=True),
-            fit(entry.path, widths[1]),
-            fit(describe_context(entry.context), widths[2]),
+            fit(elide_path(strip_folder(entry.path, self.folder), widths[1]), widths[1]),
+            fit(elide_middle(describe_context(entry.context), widths[2]), widths[2]),
             fit(human_bytes(entry.size_bytes), widths[3], right=True),
-            fit(f"{entry.hits:,}", widths[4], right=True),
+            fit(compact_count(entry.hits), widths[4], right=True),
             fit(human_seconds(w.now - entry.created_at), widths[5], right=True),
             fit(human_seconds(w.now - entry.last_accessed), widths[6], right=True),
         ]
@@ -229,6 +270,14 @@ class LRUTable(ScrollView, can_focus=True):
 
     def action_cursor(self, delta: int) -> None:
         self.cursor = max(0, min(self.window_data.total - 1, self.cursor + delta))
+
+    def action_choose(self) -> None:
+        entry = self.selected
+        if entry is None:
+            return
+        w = self.window_data
+        is_next = w.lru_path_context == (entry.path, entry.context)
+        self.post_message(self.EntryChosen(entry, w.now, is_next))
 
     def action_page(self, direction: int) -> None:
         self.action_cursor(direction * max(1, self.size.height - 1))

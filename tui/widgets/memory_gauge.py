@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from promptcache import MIB, CacheSnapshot
+from promptcache.tui.shorten import counts_line
 from promptcache.tui.state import AppState
 from promptcache.tui.themed import MUTED, themed
 
@@ -91,20 +92,26 @@ class MemoryGauge(Widget):
         entries_line = bar(entries_pct / 100, max(4, width - len(count)), "$primary")
         entries_line.append(count)
         ev = snap.evictions
+        by_size, by_memory = counts_line(
+            ((ev.get("size", 0), "evicted by size"), (ev.get("memory", 0), "by memory")), width
+        )
+        invalidated_n, refused_n = counts_line(
+            ((ev.get("invalidated", 0), "invalidated"), (snap.rejected, "refused too large")), width
+        )
         evictions = Text.assemble(
             "evicted ",
-            (f"{ev.get('size', 0):,}", "bold"),
+            (by_size, "bold"),
             " by size · ",
-            (f"{ev.get('memory', 0):,}", "bold"),
+            (by_memory, "bold"),
             " by memory",
             no_wrap=True,
             overflow="ellipsis",
         )
         invalidated = Text.assemble(
             "invalidated ",
-            (f"{ev.get('invalidated', 0):,}", "bold"),
+            (invalidated_n, "bold"),
             " · refused ",
-            (f"{snap.rejected:,}", "bold"),
+            (refused_n, "bold"),
             " too large",
             no_wrap=True,
             overflow="ellipsis",

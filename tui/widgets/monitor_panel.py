@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from promptcache import (
     PerformanceTrends,
     describe_context,
 )
+from promptcache.tui.shorten import elide_middle, elide_path, strip_folder
 from promptcache.tui.state import AppState
 from promptcache.tui.themed import ACCENT, BAD, GOOD, MUTED, PRIMARY, WARN, themed
 
@@ -58,18 +60,24 @@ def health_text(
     def flag(ok: bool, good: str, bad: str) -> Text:
         return Text.assemble(("✔ " if ok else "✖ ", GOOD if ok else BAD), good if ok else bad)
 
-    lines = [
-        Text.assemble(
-            (
-                "● healthy" if snapshot.cache_healthy else "● needs attention",
-                f"bold {GOOD}" if snapshot.cache_healthy else f"bold {BAD}",
-            ),
-        ),
-        flag(
+    idle = snapshot.total_requests == 0
+    if idle:
+        # Nothing to judge yet: a 0% hit ratio over no requests is not a failure.
+        head = Text("● no traffic yet", f"bold {MUTED}")
+        ratio = Text("– hit ratio: no requests yet", MUTED)
+    else:
+        healthy = snapshot.cache_healthy
+        head = Text(
+            "● healthy" if healthy else "● needs attention", f"bold {GOOD if healthy else BAD}"
+        )
+        ratio = flag(
             snapshot.response_time_target_met,
             f"hit ratio {snapshot.hit_ratio:.1f}% meets target",
             f"hit ratio {snapshot.hit_ratio:.1f}% below target",
-        ),
+        )
+    lines = [
+        head,
+        ratio,
         flag(
             snapshot.memory_efficient,
             f"memory {snapshot.memory_utilization:.1f}% within target",
@@ -80,7 +88,9 @@ def health_text(
         lines.append(loads_text(cache))
     lines.append(Text(""))
     analysis = trends.analysis
-    if analysis is None:
+    if idle:
+        lines.append(Text("Trend and advice start with the first requests.", MUTED))
+    elif analysis is None:
         lines.append(Text("Trend: needs two snapshots", MUTED))
     else:
         arrow = {"improving": "↗", "degrading": "↘"}.get(analysis.direction, "→")
@@ -91,7 +101,7 @@ def health_text(
                 f"  avg {analysis.average_hit_ratio:.1f}% over {analysis.snapshots} snapshots",
             )
         )
-        recommendations = trends.recommendations
+        recommendations = [advice_text(a, analysis.snapshots) for a in trends.recommendations]
         lines.append(Text(""))
         lines.append(Text("Recommendations", "bold"))
         if not recommendations:
@@ -101,23 +111,53 @@ def health_text(
     return lines
 
 
-def event_line(event: CacheEvent, repeats: int = 1) -> Text:
-    """``12:01:02 evict  size     components/x.md (project_name=Atlas)``: path last, so a
-    narrow panel crops the path rather than the kind or the reason. ``repeats`` > 1 adds
-    a count after the kind: the same event happened that many times in a row."""
+UNHEALTHY_ADVICE = "Cache performance degraded - consider memory optimization"
+"""The monitor's advice when over a fifth of the recent snapshots were unhealthy."""
+
+
+def advice_text(advice: str, snapshots: int) -> str:
+    """A recommendation as the panel words it. The monitor's "performance degraded" is
+    about how often the cache was unhealthy, not about the trend's direction; said as is
+    next to "↗ improving" it reads as a contradiction."""
+    if advice == UNHEALTHY_ADVICE:
+        return f"Often unhealthy over the last {snapshots} snapshots - consider memory optimization"
+    return advice
+
+
+def event_line(
+    event: CacheEvent,
+    repeats: int = 1,
+    width: int | None = None,
+    folder: str = "",
+    *,
+    show_kind: bool = True,
+) -> Text:
+    """``12:01:02 evict        size     review/x.md (project_name=Atlas)``: path last,
+    shown inside ``folder`` and, when ``width`` is given, cut in the middle so that the
+    file name stays. ``repeats`` > 1 adds a count after the kind: the same event happened
+    that many times in a row. ``show_kind=False`` leaves the kind out (under a heading
+    that names it)."""
     stamp = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
     style = EVENT_STYLES.get(event.kind, "")
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(stamp + " ", MUTED)
-    text.append(f"{event.kind.replace('_', ' '):<11}", style)
+    if show_kind:
+        # The longest kind, "file changed", is 12 cells: a space always follows it.
+        text.append(f"{event.kind.replace('_', ' '):<12} ", style)
     if repeats > 1:
         text.append(f"×{repeats} ", "bold")
     if event.kind == "load_error":
         text.append(event.reason, style)
         return text
     text.append(f"{event.reason:<8.12} ", style)
-    text.append(event.path or "(all)")
+    path = strip_folder(event.path, folder) if event.path else "(all)"
     context = describe_context(event.context, 40)
+    if width is not None:
+        room = width - len(text.plain)
+        path = elide_path(path, max(room, 12))
+        room -= len(path) + 3
+        context = elide_middle(context, room) if room >= 8 else "—"
+    text.append(path)
     if context != "—":
         text.append(f" ({context})", MUTED)
     return text
@@ -135,20 +175,29 @@ def collapse_repeats(events: Sequence[CacheEvent]) -> list[tuple[CacheEvent, int
     return runs
 
 
-def events_text(notable: Sequence[CacheEvent], evictions: Sequence[CacheEvent]) -> list[Text]:
-    """Problems and changes first (they are rare and matter), then the latest evictions."""
+def events_text(
+    notable: Sequence[CacheEvent],
+    evictions: Sequence[CacheEvent],
+    width: int | None = None,
+    folder: str = "",
+) -> list[Text]:
+    """Problems and changes first (they are rare and matter), then the latest evictions.
+
+    Evictions get one line each, fitted to ``width``; the rare notable events wrap."""
     if not notable and not evictions:
         return [Text("No events yet: evictions, invalidations and load errors show here.", MUTED)]
     lines: list[Text] = []
     if notable:
         for event, repeats in collapse_repeats(notable):
-            line = event_line(event, repeats)
+            line = event_line(event, repeats, folder=folder)
             line.no_wrap = False  # rare and important: show them whole
             lines.append(line)
         lines.append(Text(""))
     if evictions:
         lines.append(Text("Latest evictions", "bold"))
-        lines.extend(event_line(e, n) for e, n in collapse_repeats(evictions))
+        lines.extend(
+            event_line(e, n, width, folder, show_kind=False) for e, n in collapse_repeats(evictions)
+        )
     return lines
 
 
@@ -177,6 +226,14 @@ class MonitorPanel(Horizontal):
         self._events_key: tuple[object, ...] = ()
         self._health_key: object = None
         self._events: tuple[Sequence[CacheEvent], Sequence[CacheEvent]] = ((), ())
+        self._folder = ""
+
+    def set_folder(self, folder: str) -> None:
+        """Show event paths relative to ``folder`` (the folder every component lives in)."""
+        if folder != self._folder:
+            self._folder = folder
+            if self._events_key:
+                self._draw_events(self.query_one("#events", Static).content_size.width)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="health-box"):
@@ -210,7 +267,9 @@ class MonitorPanel(Horizontal):
     ) -> None:
         """Redraw the parts whose data changed."""
         health_key = (
-            snapshot,
+            # Not its timestamp: with no traffic the monitor still logs a snapshot every
+            # second, and the panel need not draw the same numbers again.
+            dataclasses.replace(snapshot, timestamp=0.0) if snapshot is not None else None,
             trends,
             (cache.loads, cache.load_failures, cache.load_time_p50_ms, cache.load_time_p99_ms),
         )
@@ -225,7 +284,7 @@ class MonitorPanel(Horizontal):
             self._draw_events(width)
 
     def _draw_events(self, width: int) -> None:
-        lines = events_text(*self._events)
+        lines = events_text(*self._events, width=width or None, folder=self._folder)
         self.query_one("#events", Static).update(themed(lines, width))
 
     def on_resize(self) -> None:

@@ -130,7 +130,7 @@ class RacePanel(Widget, can_focus=True):
         if not self.is_mounted:
             return
         if not self.display or not self.is_on_screen or self._snapshot.done:
-            self.set_timer(0.5, self._tick)  # hidden or finished: look again later
+            self.set_timer(1.0, self._tick)  # hidden or finished: look again later
             return
         race, generation = self._race, self._generation
 

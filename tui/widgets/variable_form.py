@@ -78,6 +78,11 @@ class VariableForm(VerticalScroll, can_focus=False):
         """Values typed for ``path`` (empty ones left out)."""
         return {k: v for k, v in self._values.get(path, {}).items() if v}
 
+    def rename(self, old: str, new: str) -> None:
+        """Values typed for ``old`` now belong to ``new`` (the file was renamed)."""
+        if old in self._values:
+            self._values[new] = self._values.pop(old)
+
     def forget(self, path: str, names: Iterable[str]) -> None:
         """Drop typed values of ``names`` for ``path`` (a variable set now provides them)."""
         typed = self._values.get(path, {})
