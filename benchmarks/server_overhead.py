@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import select
 import socket
@@ -37,12 +36,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from promptcache import CachedComponentLoader, ComponentCache, ComponentError, serve_stats
 from promptcache.workloads import Request, generate, request_universe
 
 from ._common import header, median, parse_args, per_round_ratios, table, verdict
+from .server_load import POLL_FLAG
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "tui" / "sample_library"
@@ -51,8 +50,6 @@ THREAD = "(t) no server, an idle thread"
 IDLE = "(b) server, no client"
 POLLED = "(c) server, client polling at 10 Hz"
 CASES = [NO_SERVER, THREAD, IDLE, POLLED]
-POLL_HZ = 10.0
-POLL_FLAG = "--poll-client"
 CONFIGS = (
     (100, 1, "the default size; about 10% of requests miss and evict"),
     (200, 3, "the working set fits; 3x the requests, as hits are 6x faster"),
@@ -60,49 +57,18 @@ CONFIGS = (
 """(max_size, requests multiplier, what it shows)."""
 
 
-# ----------------------------------------------------------------- the polling client
-
-
-def poll_client(address: str) -> int:
-    """Run as a subprocess: hello, then ``state`` at 10 Hz; one stdout line per answer."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(address.removeprefix("unix:"))
-    stream = sock.makefile("rwb")
-    ids = iter(range(1, 1 << 62))
-
-    def call(op: str, **params: Any) -> dict[str, Any]:
-        stream.write(json.dumps({"v": 1, "id": next(ids), "op": op, **params}).encode() + b"\n")
-        stream.flush()
-        line = stream.readline()
-        if not line:
-            raise SystemExit(0)  # the server went away: the run is over
-        reply: dict[str, Any] = json.loads(line)
-        if not reply["ok"]:
-            raise SystemExit(f"poll client: {reply['error']}")
-        result: dict[str, Any] = reply["result"]
-        return result
-
-    call("hello", client="benchmarks.server_overhead")
-    since = 0
-    due = time.monotonic()
-    while True:
-        since = call("state", entry_limit=50, events_since=since)["events_next"]
-        print("state", flush=True)
-        due += 1.0 / POLL_HZ
-        time.sleep(max(0.0, due - time.monotonic()))
-
-
 @contextlib.contextmanager
 def polling(address: str) -> Iterator[list[int]]:
     """A polling client subprocess while the block runs; yields [polls made] (set after)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.server_overhead", POLL_FLAG, address],
+        # the same client as server_load's, polling ``state``
+        [sys.executable, "-m", "benchmarks.server_load", POLL_FLAG, address, "state"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout is not None
-    if proc.stdout.readline() != "state\n":  # its first answer: it is connected and polling
+    if proc.stdout.readline() != "answer\n":  # its first answer: it is connected and polling
         proc.kill()
         raise RuntimeError("the polling client did not start")
     count = [0]
@@ -111,7 +77,7 @@ def polling(address: str) -> Iterator[list[int]]:
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
-        count[0] = out.count("state\n")
+        count[0] = out.count("answer\n")
 
 
 # ----------------------------------------------------------------- the application
@@ -265,8 +231,6 @@ def report(label: str, n: int, runs: dict[str, list[Run]], polls: list[int], che
 
 
 def main() -> int:
-    if len(sys.argv) == 3 and sys.argv[1] == POLL_FLAG:
-        return poll_client(sys.argv[2])
     # Many short interleaved rounds: this machine's noise comes in bursts of seconds, and
     # a median of 30 paired half-second runs moves far less than one of 9 two-second runs.
     args = parse_args(__doc__.splitlines()[0], default_rounds=30, quick_rounds=6)
