@@ -19,6 +19,7 @@ from pathlib import Path
 
 from promptcache import POLICIES, ComponentCache, make_policy
 from promptcache.policies.opt import opt_hits
+from promptcache.policies.race import count_hits
 
 from ._common import header, interleaved, median, parse_args, per_round_ratios, table, verdict
 from .cache_throughput import (
@@ -54,18 +55,7 @@ def read_trace(name: str) -> list[str]:
 
 def policy_hit_ratio(name: str, trace: Sequence[Hashable], capacity: int) -> float:
     """Hit % of a fresh policy driven as ComponentCache drives it (unit-size entries)."""
-    policy = make_policy(name)
-    get, touch, insert, pop = policy.get, policy.record_access, policy.insert_new, policy.pop_victim
-    hits = 0
-    for key in trace:
-        if get(key) is not None:
-            hits += 1
-            touch(key)
-        else:
-            insert(key, key)
-            if len(policy) > capacity:
-                pop()
-    return 100.0 * hits / len(trace)
+    return 100.0 * count_hits(make_policy(name), trace, capacity) / len(trace)
 
 
 def hit_ratio_section(traces: dict[str, list[str]], names: Sequence[str]) -> tuple[float, float]:

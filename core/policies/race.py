@@ -8,7 +8,7 @@ widget only draws them.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -91,6 +91,24 @@ class RaceSnapshot:
         return {r.name: r.hit_ratio(self.requests) for r in self.racers}
 
 
+def count_hits(policy: EvictionPolicy[Any], keys: Iterable[Hashable], capacity: int) -> int:
+    """Hits of ``policy`` over ``keys`` as ComponentCache drives it, with unit-size entries
+    and room for ``capacity`` of them (each key is its own value)."""
+    get, touch, insert, pop = (
+        policy.get, policy.record_access, policy.insert_new, policy.pop_victim,
+    )  # fmt: skip
+    hits = 0
+    for key in keys:
+        if get(key) is not None:
+            hits += 1
+            touch(key)
+        else:
+            insert(key, key)
+            if len(policy) > capacity:
+                pop()
+    return hits
+
+
 class _Racer:
     def __init__(self, name: str, policy: EvictionPolicy[Any], capacity: int) -> None:
         self.name = name
@@ -101,20 +119,7 @@ class _Racer:
         self.steps: list[float] = []
 
     def replay(self, keys: Sequence[Hashable]) -> None:
-        policy, capacity = self.policy, self.capacity
-        get, touch, insert, pop = (
-            policy.get, policy.record_access, policy.insert_new, policy.pop_victim,
-        )  # fmt: skip
-        hits = 0
-        for key in keys:
-            if get(key) is not None:
-                hits += 1
-                touch(key)
-            else:
-                insert(key, key)
-                if len(policy) > capacity:
-                    pop()
-        self.hits += hits
+        self.hits += count_hits(self.policy, keys, self.capacity)
 
 
 class Race:
