@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Any
 
 from ..policy import EvictionPolicy, LRUPolicy
+from . import adaptive
 from .adaptive import AdaptivePolicy
 from .arc import ARCPolicy
 from .fifo import FIFOPolicy
@@ -28,6 +30,11 @@ POLICIES: dict[str, Callable[[], EvictionPolicy[Any]]] = {
 }
 """Policy name -> a factory making a fresh, empty policy."""
 
+COMPILED: bool = adaptive.__file__ is not None and adaptive.__file__.endswith(
+    tuple(EXTENSION_SUFFIXES)
+)
+"""Whether the policies run compiled (mypyc, see setup.py) rather than interpreted."""
+
 
 def make_policy(policy: str | EvictionPolicy[Any] | None) -> EvictionPolicy[Any]:
     """A policy from a name in ``POLICIES`` (or None, LRU); a policy object as it is."""
@@ -44,6 +51,7 @@ def make_policy(policy: str | EvictionPolicy[Any] | None) -> EvictionPolicy[Any]
 
 
 __all__ = [
+    "COMPILED",
     "POLICIES",
     "ARCPolicy",
     "AdaptivePolicy",

@@ -57,6 +57,36 @@ class ResidentPolicy(Generic[V]):
         return key in self._values
 
 
+class ExpertPolicy(ResidentPolicy[V]):
+    """A policy the adaptive policy can race in miniature and hand the cache to.
+
+    Its operations are methods (not attributes bound to C callables), so that compiled
+    callers reach them by direct calls."""
+
+    name = "expert"
+
+    def record_access(self, key: Hashable) -> None:
+        raise NotImplementedError
+
+    def insert_new(self, key: Hashable, value: V) -> V:
+        raise NotImplementedError
+
+    def remove(self, key: Hashable) -> V:
+        raise NotImplementedError
+
+    def pop_victim(self) -> tuple[Hashable, V]:
+        raise NotImplementedError
+
+    def victim(self) -> V | None:
+        raise NotImplementedError
+
+    def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        raise NotImplementedError
+
+
 def replay_requests(
     policy: Any, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None
 ) -> int:

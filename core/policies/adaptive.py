@@ -9,14 +9,14 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any, TypeVar
 
-from ._base import ResidentPolicy
+from ._base import ExpertPolicy, ResidentPolicy
 from .lirs import LIRSPolicy
 from .s3fifo import S3FIFOPolicy
 from .wtinylfu import WTinyLFUPolicy
 
 V = TypeVar("V")
 
-Expert = Any  # a ResidentPolicy subclass instance, with ``replay``
+Expert = ExpertPolicy[Any]
 ExpertFactory = Callable[[], Expert]
 
 SAMPLE_SHIFT = 2

@@ -7,7 +7,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TypeVar
 
-from ._base import ResidentPolicy
+from ._base import ExpertPolicy
 
 V = TypeVar("V")
 
@@ -17,7 +17,7 @@ NONRESIDENT_FACTOR = 3
 """At most this many times the capacity of evicted keys are remembered in the stack."""
 
 
-class LIRSPolicy(ResidentPolicy[V]):
+class LIRSPolicy(ExpertPolicy[V]):
     """LIR keys (short reuse distance) fill 99% of the cache; HIR keys get a 1% queue.
 
     The stack S holds keys in recency order with an LIR key at its bottom; a HIR key hit

@@ -7,7 +7,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TypeVar
 
-from ._base import ResidentPolicy
+from ._base import ExpertPolicy
 
 V = TypeVar("V")
 
@@ -15,7 +15,7 @@ SMALL_FRACTION = 0.1
 MAX_FREQUENCY = 3
 
 
-class S3FIFOPolicy(ResidentPolicy[V]):
+class S3FIFOPolicy(ExpertPolicy[V]):
     """New keys enter the small queue (10%); leaving it, a key read there moves to the main
     queue, others are evicted and remembered in a ghost queue. A ghost key comes back
     straight into main. Main is a FIFO that reinserts keys read since their last pass,

@@ -7,7 +7,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TypeVar
 
-from ._base import ResidentPolicy
+from ._base import ExpertPolicy
 
 V = TypeVar("V")
 
@@ -49,7 +49,7 @@ class FrequencyCounter:
         self.added = 0
 
 
-class WTinyLFUPolicy(ResidentPolicy[V]):
+class WTinyLFUPolicy(ExpertPolicy[V]):
     """A small LRU window admits every new key; a key leaving the window enters the main
     SLRU only if it was accessed more often recently than the key it would displace.
 
