@@ -17,7 +17,9 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
-COMPILED_POLICIES = ("_links", "_base", "lirs", "s3fifo", "wtinylfu", "adaptive", "arc", "lfu", "sieve")
+COMPILED_POLICIES = (
+    "_links", "_base", "lirs", "s3fifo", "wtinylfu", "adaptive", "arc", "lfu", "sieve"
+)  # fmt: skip
 """Modules of core/policies compiled together (ResidentPolicy's subclasses must be)."""
 GROUP = "promptcache.policies.compiled"
 """The shared library's import name: inside the package, never a top-level module."""

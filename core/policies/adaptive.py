@@ -32,6 +32,9 @@ SCORE_BATCH = 64
 (one call per expert per batch instead of per request)."""
 HIT_LOG_LIMIT = 1 << 16
 """Hits waiting for the next miss; in a longer run of hits the oldest are dropped."""
+SAMPLE_MEMO_FACTOR = 4
+"""Sample decisions are remembered for up to this many times the capacity of keys (at
+least 4,096): a key missed again costs a dict lookup instead of a CRC."""
 _RESCALE_AT = 1e150
 
 
@@ -87,11 +90,13 @@ class AdaptivePolicy(ResidentPolicy[V]):
         experts: Sequence[ExpertFactory] | None = None,
         *,
         sample_shift: int = SAMPLE_SHIFT,
-        requested: Callable[[object], bool] = is_request,
+        requested: Callable[[object], bool] | None = None,
     ) -> None:
         super().__init__()
         self._factories = list(default_experts() if experts is None else experts)
-        self._requested = requested
+        self._requested = requested  # None: ``is_request``, inlined
+        self._sample_memo: dict[Hashable, bool] = {}
+        self._memo_limit = 4096
         self._shift = sample_shift
         self._mask = (1 << sample_shift) - 1
         self.experts: list[Expert] = [make() for make in self._factories]
@@ -197,22 +202,25 @@ class AdaptivePolicy(ResidentPolicy[V]):
 
     def insert_new(self, key: Hashable, value: V) -> V:
         values = self._values
-        old = values.get(key)
-        if old is not None or key in values:
-            return old  # type: ignore[return-value]  # present: a stored value
+        if key in values:  # (one lookup: the key is new in all but misuse)
+            return values[key]
         if self._log:
             self._drain_log()
-        requested = self._requested(value)
+        check = self._requested
+        requested = getattr(value, "access_count", 1) != 0 if check is None else check(value)
         if requested:
             self.holder.insert_new(key, value)
         else:
             values[key] = value
             self._legacy[key] = None
-        if (
-            not zlib.crc32(key.encode("utf-8", "surrogatepass")) & self._mask
-            if type(key) is str
-            else in_sample(key, self._shift)
-        ):
+        memo = self._sample_memo
+        sampled = memo.get(key)
+        if sampled is None:
+            sampled = in_sample(key, self._shift)
+            if len(memo) >= self._memo_limit:
+                memo.clear()
+            memo[key] = sampled
+        if sampled:
             self._sampled.add(key)
             if requested:
                 pending = self._pending
@@ -235,6 +243,7 @@ class AdaptivePolicy(ResidentPolicy[V]):
         if capacity != self.capacity:
             self.capacity = capacity  # the holder learns it at its own evictions
             self._miniature = min(max(MIN_MINIATURE, capacity >> self._shift), capacity)
+            self._memo_limit = max(4096, SAMPLE_MEMO_FACTOR * capacity)
             self._growth = 2.0 ** (1.0 / (HALF_LIFE_FACTOR * max(1, self._miniature)))
 
     def pop_victim(self) -> tuple[Hashable, V]:
@@ -275,6 +284,7 @@ class AdaptivePolicy(ResidentPolicy[V]):
         self._sampled.clear()
         self._log.clear()
         self._pending.clear()
+        self._sample_memo.clear()
         for expert in self.experts:
             expert.clear()
         self.scores = [0.0] * len(self.experts)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
 from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from ._base import ExpertPolicy
+from ._links import DList, Link
 
 V = TypeVar("V")
 
@@ -17,99 +17,134 @@ NONRESIDENT_FACTOR = 3
 """At most this many times the capacity of evicted keys are remembered in the stack."""
 
 
+class _Key(Link):
+    """A key in the stack S (as this link) and, if it is a resident HIR key, in the queue Q
+    (through ``place``); ``place`` also orders the non-resident keys still in S."""
+
+    def __init__(self, key: Hashable) -> None:
+        super().__init__()
+        self.key = key
+        self.lir = False
+        self.resident = True
+        self.place = _Place(self)
+
+
+class _Place(Link):
+    """A key's place in Q (resident) or in the non-resident order (evicted, still in S)."""
+
+    def __init__(self, owner: _Key) -> None:
+        super().__init__()
+        self.owner = owner
+
+
 class LIRSPolicy(ExpertPolicy[V]):
     """LIR keys (short reuse distance) fill 99% of the cache; HIR keys get a 1% queue.
 
     The stack S holds keys in recency order with an LIR key at its bottom; a HIR key hit
     while still in S has a shorter reuse distance than the bottom LIR key, so they swap.
+    Each key has one node (found by one dict lookup): S, Q and the non-resident order are
+    linked lists through it.
     """
 
     name = "lirs"
 
     def __init__(self) -> None:
         super().__init__()
-        self._stack: OrderedDict[Hashable, None] = OrderedDict()  # bottom first
-        self._queue: OrderedDict[Hashable, None] = OrderedDict()  # resident HIR, victim first
-        self._lir: set[Hashable] = set()
-        self._nonresident: OrderedDict[Hashable, None] = OrderedDict()  # evicted, still in S
+        self._keys: dict[Hashable, _Key] = {}  # every key resident or in S
+        self._stack = DList()  # S, bottom first
+        self._queue = DList()  # resident HIR keys (their places), victim first
+        self._nonresident = DList()  # places of evicted keys still in S, oldest first
+        self._lir_count = 0
+        self._limit_capacity = -1
+        self._limit = 0
 
     def _lir_limit(self) -> int:
-        if not self.capacity:
+        capacity = self.capacity
+        if not capacity:
             return len(self._values)
-        return self.capacity - max(1, int(self.capacity * HIR_FRACTION))
+        if capacity != self._limit_capacity:
+            self._limit_capacity = capacity
+            self._limit = capacity - max(1, int(capacity * HIR_FRACTION))
+        return self._limit
 
     def _prune(self) -> None:
         """Drop HIR keys from the stack's bottom until an LIR key is there."""
-        stack, lir, nonresident = self._stack, self._lir, self._nonresident
-        while stack:
-            bottom = next(iter(stack))
-            if bottom in lir:
+        stack = self._stack
+        head = stack.head
+        link = head.next
+        while link is not head:
+            node = cast(_Key, link)
+            if node.lir:
                 return
-            del stack[bottom]
-            nonresident.pop(bottom, None)
+            stack.unlink(node)
+            if not node.resident:  # forgotten: in neither S nor Q
+                self._nonresident.unlink(node.place)
+                del self._keys[node.key]
+            link = head.next
 
     def _demote_bottom(self) -> None:
         """The stack's bottom LIR key becomes a resident HIR key, at the queue's end."""
         self._prune()
-        bottom, _ = self._stack.popitem(last=False)
-        self._lir.remove(bottom)
-        self._queue[bottom] = None
+        node = cast(_Key, self._stack.pop_front())
+        node.lir = False
+        self._lir_count -= 1
+        self._queue.push(node.place)
         self._prune()
 
     def record_access(self, key: Hashable) -> None:
-        stack = self._stack
-        if key in self._lir:
+        node = self._keys[key]
+        if node.lir:
             # If the key was at the bottom, HIR keys are now below the lowest LIR key: they
             # are pruned before anything looks at the stack again (the same result).
-            stack.move_to_end(key)
+            self._stack.move_to_back(node)
             return
+        self._hit_hir(node)
+
+    def _hit_hir(self, node: _Key) -> None:
         self._prune()
-        if key in stack:  # a resident HIR key with a short reuse distance
-            stack.move_to_end(key)
-            del self._queue[key]
-            self._lir.add(key)
-            if len(self._lir) > self._lir_limit():
+        if node.linked():  # a resident HIR key still in S: a short reuse distance
+            self._stack.move_to_back(node)
+            self._queue.unlink(node.place)
+            node.lir = True
+            self._lir_count += 1
+            if self._lir_count > self._lir_limit():
                 self._demote_bottom()
         else:
-            if self._lir:  # with no LIR key at all, the stack stays empty
-                stack[key] = None
-            self._queue.move_to_end(key)
+            if self._lir_count:  # with no LIR key at all, the stack stays empty
+                self._stack.push(node)
+            self._queue.move_to_back(node.place)
 
     def touch_many(self, keys: Iterable[Hashable]) -> None:
-        """``record_access`` for each key; when all are LIR keys (the common case), one C
-        loop moving them to the stack's top."""
-        lir, to_top = self._lir, self._stack.move_to_end
-        if lir.issuperset(keys):
-            deque(map(to_top, keys), 0)
-            return
-        touch = self.record_access
+        """``record_access`` for each key."""
+        nodes, stack = self._keys, self._stack
         for key in keys:
-            if key in lir:
-                to_top(key)
+            node = nodes[key]
+            if node.lir:
+                stack.move_to_back(node)
             else:
-                touch(key)
+                self._hit_hir(node)
 
     def replay(
         self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None
     ) -> int:
-        """``ResidentPolicy.replay`` with the LIR hit (the common case) inlined."""
-        values, lir, to_top = self._values, self._lir, self._stack.move_to_end
-        touch, insert, pop = self.record_access, self.insert_new, self.pop_victim
+        """``ResidentPolicy.replay`` with the hit inlined."""
+        nodes, stack = self._keys, self._stack
         hits = 0
         for key in keys:
-            if key in values:
+            node = nodes.get(key)
+            if node is not None and node.resident:
                 hits += 1
-                if key in lir:
-                    to_top(key)
+                if node.lir:
+                    stack.move_to_back(node)
                 else:
-                    touch(key)
+                    self._hit_hir(node)
                 continue
-            insert(key, key)  # type: ignore[arg-type]  # a simulation: keys are the values
+            self.insert_new(key, key)  # type: ignore[arg-type]  # a simulation: keys are the values
             if changed is not None:
                 changed.append(key)
             if capacity:
-                while len(values) > capacity:
-                    dropped = pop()[0]
+                while len(self._values) > capacity:
+                    dropped = self.pop_victim()[0]
                     if changed is not None:
                         changed.append(dropped)
         return hits
@@ -119,68 +154,91 @@ class LIRSPolicy(ExpertPolicy[V]):
         if old is not value:
             return old
         stack = self._stack
-        if stack and next(iter(stack)) not in self._lir:
+        bottom = stack.head.next
+        if bottom is not stack.head and not cast(_Key, bottom).lir:
             self._prune()
-        if key in stack:  # evicted recently enough to be remembered: short reuse distance
-            del self._nonresident[key]
-            stack.move_to_end(key)
-            self._lir.add(key)
-            if len(self._lir) > self._lir_limit():
+        node = self._keys.get(key)
+        if node is not None:  # evicted recently enough to be in S: short reuse distance
+            self._nonresident.unlink(node.place)
+            node.resident = True
+            stack.move_to_back(node)
+            node.lir = True
+            self._lir_count += 1
+            if self._lir_count > self._lir_limit():
                 self._demote_bottom()
-        elif not self.capacity or len(self._lir) < self._lir_limit():
-            stack[key] = None
-            self._lir.add(key)
         else:
-            if self._lir:
-                stack[key] = None
-            self._queue[key] = None
+            node = _Key(key)
+            self._keys[key] = node
+            if not self.capacity or self._lir_count < self._lir_limit():
+                stack.push(node)
+                node.lir = True
+                self._lir_count += 1
+            else:
+                if self._lir_count:
+                    stack.push(node)
+                self._queue.push(node.place)
+        capacity = self.capacity
         nonresident = self._nonresident
-        if len(nonresident) > NONRESIDENT_FACTOR * self.capacity and self.capacity:
-            limit = NONRESIDENT_FACTOR * self.capacity
-            while len(nonresident) > limit:
-                del stack[nonresident.popitem(False)[0]]
+        if capacity and nonresident.size > NONRESIDENT_FACTOR * capacity:
+            limit = NONRESIDENT_FACTOR * capacity
+            while nonresident.size > limit:
+                oldest = cast(_Place, nonresident.pop_front()).owner
+                stack.unlink(oldest)
+                del self._keys[oldest.key]
         return value
 
     def remove(self, key: Hashable) -> V:
         value = self._values.pop(key)
-        if key in self._lir:
-            self._lir.remove(key)
-            del self._stack[key]
+        node = self._keys.pop(key)
+        if node.lir:
+            node.lir = False
+            self._lir_count -= 1
+            self._stack.unlink(node)
             self._prune()
         else:
-            del self._queue[key]
-            self._stack.pop(key, None)
+            self._queue.unlink(node.place)
+            if node.linked():
+                self._stack.unlink(node)
         return value
 
     def pop_victim(self) -> tuple[Hashable, V]:
         if not self._values:
             raise KeyError("pop_victim(): the policy holds nothing")
         self._learn_capacity()
-        stack, lir, queue = self._stack, self._lir, self._queue
-        if stack and next(iter(stack)) not in lir:
+        stack, queue = self._stack, self._queue
+        bottom = stack.head.next
+        if bottom is not stack.head and not cast(_Key, bottom).lir:
             self._prune()
-        if len(lir) > self._lir_limit() or not queue:
-            while lir and (len(lir) > self._lir_limit() or not queue):
+        if self._lir_count > self._lir_limit() or not queue.size:
+            while self._lir_count and (self._lir_count > self._lir_limit() or not queue.size):
                 self._demote_bottom()
-        key = queue.popitem(False)[0]
-        if key in stack:
-            self._nonresident[key] = None
+        node = cast(_Place, queue.pop_front()).owner
+        key = node.key
+        node.resident = False
+        if node.linked():
+            self._nonresident.push(node.place)
+        else:
+            del self._keys[key]
         return key, self._values.pop(key)
 
     def victim(self) -> V | None:
         if not self._values:
             return None
-        if self._queue:
-            return self._values[next(iter(self._queue))]
+        if self._queue.size:
+            return self._values[cast(_Place, self._queue.front()).owner.key]
         self._prune()
-        return self._values[next(iter(self._stack))]
+        return self._values[cast(_Key, self._stack.front()).key]
 
     def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
-        lir = self._lir
-        keys = chain((k for k in reversed(self._stack) if k in lir), reversed(self._queue))
         values = self._values
+        lir = (cast(_Key, link).key for link in self._stack.newest_first() if cast(_Key, link).lir)
+        queued = (cast(_Place, link).owner.key for link in self._queue.newest_first())
+        keys = chain(lir, queued)
         return islice((values[k] for k in keys), offset, None if limit is None else offset + limit)
 
     def clear(self) -> None:
-        for part in (self._values, self._stack, self._queue, self._lir, self._nonresident):
+        self._values.clear()
+        self._keys.clear()
+        for part in (self._stack, self._queue, self._nonresident):
             part.clear()
+        self._lir_count = 0
