@@ -59,6 +59,12 @@ def compiled_policies() -> list[object]:
                 target_dir=str(ROOT / "build" / "mypyc-c"),
             )
         )
+    except (Exception, SystemExit) as error:  # a mypy/mypyc release that refuses the code
+        print(
+            f"promptcache: mypyc failed ({error}); installing the pure-Python policies",
+            file=sys.stderr,
+        )
+        return []
     finally:
         os.chdir(here)
 

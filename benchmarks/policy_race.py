@@ -18,6 +18,7 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 from promptcache import POLICIES, ComponentCache, make_policy
+from promptcache.policies import COMPILED
 from promptcache.policies.opt import opt_hits
 from promptcache.policies.race import count_hits
 
@@ -168,6 +169,11 @@ def main() -> int:
     args = parse_args(__doc__.splitlines()[0], quick_rounds=3)
     names = list(POLICIES)
     header(f"policy race: {', '.join(names)} on {', '.join(TARGETS)}")
+    print(
+        "policies: compiled (mypyc)"
+        if COMPILED
+        else "policies: interpreted (no C compiler at install, or PROMPTCACHE_PURE_PYTHON=1)"
+    )
     if not TRACES_DIR.is_dir():
         print(f"FAIL: {TRACES_DIR} not found (the shared traces sit beside the repository)")
         return 1
