@@ -7,7 +7,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from itertools import chain, islice
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from ._base import ExpertPolicy, ResidentPolicy
 from .lirs import LIRSPolicy
@@ -19,23 +19,23 @@ V = TypeVar("V")
 Expert = ExpertPolicy[Any]
 ExpertFactory = Callable[[], Expert]
 
-SAMPLE_SHIFT = 2
+SAMPLE_SHIFT: Final = 2
 """One key in ``2**SAMPLE_SHIFT`` (by a fixed hash) is shown to the miniature experts."""
-MIN_MINIATURE = 32
+MIN_MINIATURE: Final = 32
 """A miniature expert holds at least this many keys (or the whole capacity if smaller)."""
-HALF_LIFE_FACTOR = 8.0
+HALF_LIFE_FACTOR: Final = 8.0
 """An expert's score halves over this many times the capacity of (sampled) requests."""
-SWITCH_MARGIN = 0.02
+SWITCH_MARGIN: Final = 0.02
 """A challenger leads once its recent hits beat the leader's by this share."""
-SCORE_BATCH = 64
+SCORE_BATCH: Final = 64
 """Sampled requests wait until this many are ready to be played through the miniatures
 (one call per expert per batch instead of per request)."""
-HIT_LOG_LIMIT = 1 << 16
+HIT_LOG_LIMIT: Final = 1 << 16
 """Hits waiting for the next miss; in a longer run of hits the oldest are dropped."""
-SAMPLE_MEMO_FACTOR = 4
+SAMPLE_MEMO_FACTOR: Final = 4
 """Sample decisions are remembered for up to this many times the capacity of keys (at
 least 4,096): a key missed again costs a dict lookup instead of a CRC."""
-_RESCALE_AT = 1e150
+_RESCALE_AT: Final = 1e150
 
 
 def default_experts() -> list[ExpertFactory]:

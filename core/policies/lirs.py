@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
-from typing import TypeVar, cast
+from typing import Final, TypeVar, cast
 
 from ._base import ExpertPolicy
 from ._links import DList, Link
 
 V = TypeVar("V")
 
-HIR_FRACTION = 0.01
+HIR_FRACTION: Final = 0.01
 """Share of the capacity for resident HIR keys (the paper's 1%)."""
-NONRESIDENT_FACTOR = 3
+NONRESIDENT_FACTOR: Final = 3
 """At most this many times the capacity of evicted keys are remembered in the stack."""
 
 
