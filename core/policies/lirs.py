@@ -15,6 +15,8 @@ HIR_FRACTION: Final = 0.01
 """Share of the capacity for resident HIR keys (the paper's 1%)."""
 NONRESIDENT_FACTOR: Final = 3
 """At most this many times the capacity of evicted keys are remembered in the stack."""
+SPARE_NODES: Final = 64
+"""Forgotten nodes kept for new keys (allocating two objects per miss costs more)."""
 
 
 class _Key(Link):
@@ -23,7 +25,7 @@ class _Key(Link):
 
     def __init__(self, key: Hashable) -> None:
         super().__init__()
-        self.key = key
+        self.key: Hashable = key
         self.lir = False
         self.resident = True
         self.place = _Place(self)
@@ -54,9 +56,18 @@ class LIRSPolicy(ExpertPolicy[V]):
         self._stack = DList()  # S, bottom first
         self._queue = DList()  # resident HIR keys (their places), victim first
         self._nonresident = DList()  # places of evicted keys still in S, oldest first
+        self._spare: list[_Key] = []  # forgotten nodes, reused for new keys
         self._lir_count = 0
         self._limit_capacity = -1
         self._limit = 0
+
+    def _forget(self, node: _Key) -> None:
+        """``node`` (in no list) is neither resident nor in S: drop it, keep it for reuse."""
+        del self._keys[node.key]
+        node.key = None
+        node.lir = False
+        if len(self._spare) < SPARE_NODES:
+            self._spare.append(node)
 
     def _lir_limit(self) -> int:
         capacity = self.capacity
@@ -79,7 +90,7 @@ class LIRSPolicy(ExpertPolicy[V]):
             stack.unlink(node)
             if not node.resident:  # forgotten: in neither S nor Q
                 self._nonresident.unlink(node.place)
-                del self._keys[node.key]
+                self._forget(node)
             link = head.next
 
     def _demote_bottom(self) -> None:
@@ -167,7 +178,13 @@ class LIRSPolicy(ExpertPolicy[V]):
             if self._lir_count > self._lir_limit():
                 self._demote_bottom()
         else:
-            node = _Key(key)
+            spare = self._spare
+            if spare:
+                node = spare.pop()
+                node.key = key
+                node.resident = True
+            else:
+                node = _Key(key)
             self._keys[key] = node
             if not self.capacity or self._lir_count < self._lir_limit():
                 stack.push(node)
@@ -184,12 +201,12 @@ class LIRSPolicy(ExpertPolicy[V]):
             while nonresident.size > limit:
                 oldest = cast(_Place, nonresident.pop_front()).owner
                 stack.unlink(oldest)
-                del self._keys[oldest.key]
+                self._forget(oldest)
         return value
 
     def remove(self, key: Hashable) -> V:
         value = self._values.pop(key)
-        node = self._keys.pop(key)
+        node = self._keys[key]
         if node.lir:
             node.lir = False
             self._lir_count -= 1
@@ -199,6 +216,7 @@ class LIRSPolicy(ExpertPolicy[V]):
             self._queue.unlink(node.place)
             if node.linked():
                 self._stack.unlink(node)
+        self._forget(node)
         return value
 
     def pop_victim(self) -> tuple[Hashable, V]:
@@ -218,7 +236,7 @@ class LIRSPolicy(ExpertPolicy[V]):
         if node.linked():
             self._nonresident.push(node.place)
         else:
-            del self._keys[key]
+            self._forget(node)
         return key, self._values.pop(key)
 
     def victim(self) -> V | None:
