@@ -572,6 +572,9 @@ class ComponentCache:
         again (what it does itself when its leading expert changes). Then, if the cache is
         over a limit, it evicts down to both.
 
+        The move is O(entries) under the lock (about 0.06-0.2 s for 100,000 entries, by
+        policy), so requests wait that long once.
+
         Raises ``ValueError`` (the cache untouched) for an unknown name or a policy object
         that already holds entries.
         """
