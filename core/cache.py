@@ -579,6 +579,8 @@ class ComponentCache:
         that already holds entries.
         """
         new = make_policy(policy)
+        if new is self._store:  # the policy in use, as an object: nothing to move
+            return new.name
         if len(new):
             raise ValueError(
                 f"the new eviction policy must be empty; {new.name!r} holds {len(new)} entries"
@@ -587,8 +589,6 @@ class ComponentCache:
         now = self._clock()
         with self._lock:
             old = self._store
-            if new is old:
-                return old.name
             moving = list(old.ordered())  # most protected first
             moving.reverse()
             insert = new.insert_new

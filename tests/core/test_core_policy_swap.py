@@ -138,6 +138,12 @@ class TestSwap:
         assert cache._store is mine
         assert len(mine) == len(cache) == 60
 
+    def test_the_policy_object_in_use_changes_nothing(self) -> None:
+        cache, _ = _filled()
+        before, version = cache.entries(), cache.version
+        assert cache.set_policy(cache._store) == "lru"
+        assert cache.entries() == before and cache.version == version
+
 
 class TestBadInput:
     def test_an_unknown_name_names_the_choices_and_changes_nothing(self) -> None:
