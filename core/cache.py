@@ -9,7 +9,8 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import attrgetter
 from types import MappingProxyType
@@ -25,7 +26,7 @@ from .events import (
     Listener,
 )
 from .memory import ENTRY_OVERHEAD, MIB, extra_size
-from .policies import make_policy
+from .policies import AdaptivePolicy, make_policy
 from .policy import EvictionPolicy
 from .stats import (
     CacheSnapshot,
@@ -137,6 +138,26 @@ def _memory_limit_bytes(max_size: object, max_memory_mb: object) -> int:
     return int(limit)
 
 
+def _never_requested(value: object) -> bool:
+    return False
+
+
+@contextmanager
+def _moved_not_requested(policy: EvictionPolicy[CacheEntry]) -> Iterator[None]:
+    """While entries move into ``policy``: the adaptive policy takes them as it takes
+    preloaded ones (it asks its ``requested`` predicate at insert); other policies do not
+    tell requests from preloads."""
+    if not isinstance(policy, AdaptivePolicy):
+        yield
+        return
+    requested = policy._requested
+    policy._requested = _never_requested
+    try:
+        yield
+    finally:
+        policy._requested = requested
+
+
 R_co = TypeVar("R_co", covariant=True)
 
 
@@ -159,7 +180,7 @@ class ComponentCache:
         max_memory_mb: Memory budget in MiB.
         hot_components: Paths to preload, with their usage counts (the original five if None).
         policy: The eviction policy: a name from ``promptcache.POLICIES`` (``"lru"``,
-            ``"adaptive"``, ...) or a policy object; LRU if None.
+            ``"adaptive"``, ...) or a policy object; LRU if None. ``set_policy`` switches it later.
         clock: Wall-clock source, injectable for tests.
         recent_window_s: Width of the window behind ``recent_hit_ratio``.
     """
@@ -534,6 +555,62 @@ class ComponentCache:
             self._emit_evictions(evicted, now)
         return count
 
+    def set_policy(self, policy: str | EvictionPolicy[CacheEntry]) -> str:
+        """Switch to another eviction policy at runtime, keeping every entry.
+
+        Returns the name of the policy replaced.
+
+        ``policy`` is a name from ``promptcache.POLICIES`` or a new, empty policy object.
+        Under the lock, every entry moves into the new policy in the old one's eviction
+        order, least protected first (the most protected are inserted last), so a fresh
+        policy starts with the old order. Entries, sizes, memory, counters, access counts
+        and ages stay as they were; the move is not a request and counts no hit, miss or
+        put. Each moved entry is inserted once, as a new key would be, and nothing more. The
+        adaptive policy, which tells requests from preloads, holds moved entries the way it
+        holds preloaded and warmed-up ones: outside its experts, adding to no frequency
+        count, ghost or score, evicted first in the carried-over order until requested
+        again (what it does itself when its leading expert changes). Then, if the cache is
+        over a limit, it evicts down to both.
+
+        The move is O(entries) under the lock (about 0.06-0.2 s for 100,000 entries, by
+        policy), so requests wait that long once.
+
+        Raises ``ValueError`` (the cache untouched) for an unknown name or a policy object
+        that already holds entries.
+        """
+        new = make_policy(policy)
+        if new is self._store:  # the policy in use, as an object: nothing to move
+            return new.name
+        if len(new):
+            raise ValueError(
+                f"the new eviction policy must be empty; {new.name!r} holds {len(new)} entries"
+            )
+        want_evict = self._want_evict
+        now = self._clock()
+        with self._lock:
+            old = self._store
+            moving = list(old.ordered())  # most protected first
+            moving.reverse()
+            insert = new.insert_new
+            with _moved_not_requested(new):
+                for entry in moving:
+                    insert(entry.hash_key, entry)
+            # Only now, with every entry in the new policy, does the cache use it: an
+            # error above (a broken policy object) leaves the cache as it was.
+            self._store = new
+            self._lookup = new.get
+            self._touch = new.record_access
+            self._insert = new.insert_new
+            self._pop_victim = new.pop_victim
+            old.clear()
+            self._order_keys = []
+            self._order_walked_at = -math.inf
+            self._mutations += 1
+            evicted = self._evict_over_limits(want_evict, now)
+        if evicted:
+            self._emit_evictions(evicted, now)
+        return old.name
+
     def clear_cache(self) -> None:
         """Remove every entry and reset every counter."""
         with self._lock:
@@ -671,7 +748,7 @@ class ComponentCache:
 
     @property
     def policy_name(self) -> str:
-        """Name of the eviction policy."""
+        """Name of the eviction policy (``set_policy`` changes it)."""
         return self._store.name
 
     @property

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Input, ProgressBar, TabbedContent, TabPane
 
 from promptcache import (
+    POLICIES,
     CachedComponentLoader,
     CacheEvent,
     CachePerformanceMonitor,
@@ -73,6 +74,7 @@ class PromptCacheApp(InspectorApp):
         Binding("right_square_bracket", "skew(0.1)", "More skew", show=False),
         Binding("1", "tab('tab-components')", "Components", show=False),
         Binding("4", "tab('tab-race')", "Race", show=False),
+        Binding("P", "choose_policy", "Policy", show=False),
     ]
     FOCUS_ON_TAB: ClassVar[dict[str, str]] = {
         "tab-components": "#component-tree",
@@ -413,6 +415,47 @@ class PromptCacheApp(InspectorApp):
             return
         self.notify(f"Exported {json_path}\nand {csv_path.name}", timeout=8)
 
+    # ------------------------------------------------------------------ eviction policy
+
+    def action_choose_policy(self) -> None:
+        """List the eviction policies, the one in use marked, to switch the cache to one."""
+        self.search_commands(
+            [
+                (title, callback, help_text)
+                for title, help_text, callback in self._policy_commands()
+            ],
+            placeholder="Eviction policy…",
+        )
+
+    def _policy_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
+        current = self.source.policy_name
+        for name in POLICIES:
+            keeps = POLICY_NOTES.get(name, "")
+            if name == current:
+                yield f"Eviction policy: {name}", f"● in use: {keeps} (P)", _noop
+            else:
+                yield (
+                    f"Eviction policy: {name}",
+                    f"{keeps} · switch to it (P)",
+                    self._switch_to(name),
+                )
+
+    def _switch_to(self, name: str) -> Callable[[], None]:
+        return lambda: self.switch_policy(name)
+
+    def switch_policy(self, name: str) -> None:
+        """Switch the cache's eviction policy to ``name`` (its entries stay), and say so."""
+        if name == self.source.policy_name:
+            self.notify(f"eviction policy: {name} (already in use)")
+            return
+
+        def switched(old: str) -> None:
+            self.notify(f"eviction policy: {name} (was {old})")
+            self.refresh_now()
+
+        set_policy = self.source.set_policy
+        self.control(lambda: set_policy(name), switched)
+
     # ------------------------------------------------------------------ palette
 
     def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
@@ -442,9 +485,28 @@ class PromptCacheApp(InspectorApp):
             (lambda: self.action_tab("tab-components")),
         )
         yield "Tab: Race", "Eviction policies side by side (4)", lambda: self.action_tab("tab-race")
+        yield from self._policy_commands()
 
     def help_keys(self) -> tuple[tuple[str, str], ...]:
         return HelpScreen.LOCAL_KEYS + HelpScreen.COMMON_KEYS
+
+
+POLICY_NOTES = {
+    "lru": "keeps the most recently used",
+    "adaptive": "follows the best recent of LIRS, S3-FIFO and W-TinyLFU",
+    "fifo": "evicts the oldest insert",
+    "lfu": "keeps the most used since insertion",
+    "arc": "ARC: balances recency and frequency by itself",
+    "lirs": "LIRS: keeps short reuse distances (loops, scans)",
+    "s3fifo": "S3-FIFO: drops one-hit keys quickly",
+    "sieve": "SIEVE: FIFO that spares visited keys",
+    "wtinylfu": "W-TinyLFU (Caffeine): admits by recent frequency",
+}
+"""What each policy keeps, in the policy list (``P``)."""
+
+
+def _noop() -> None:
+    """A palette entry that only informs (the policy already in use)."""
 
 
 def _home_relative(path: Path) -> str:

@@ -203,6 +203,24 @@ async def _race_loop(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def _loop_then_adaptive(pilot: Pilot[None]) -> None:
+    """The loop workload collapses LRU; the cache switches to adaptive and recovers."""
+    app = pilot.app
+    assert isinstance(app, PromptCacheApp)
+    app.traffic.update(workload="loop")
+    await send_traffic(pilot, rounds=12)
+    app.switch_policy("adaptive")
+    await settle(pilot)
+    app.clear_notifications()  # a toast's life is wall-clock time: keep it out of the picture
+    await send_traffic(pilot, rounds=12)
+
+
+async def _policy_list(pilot: Pilot[None]) -> None:
+    await _loop_then_adaptive(pilot)
+    await pilot.press("P")
+    await settle(pilot)
+
+
 async def _jinja_includes(pilot: Pilot[None]) -> None:
     await open_component(
         pilot, "jinja/support-reply.j2",
@@ -248,6 +266,8 @@ SCENES = {
         Scene("too-small-30x10", (30, 10)),
         Scene("limits-bad-input", (80, 24), (_limits_typo,)),
         Scene("race-loop", (100, 30), (_race_loop,)),
+        Scene("policy-switched-loop", (100, 30), (_loop_then_adaptive,)),
+        Scene("policy-list", (100, 30), (_policy_list,)),
         Scene("light-traffic-lru", (100, 30), (_traffic,), ("2",), theme="textual-light"),
         Scene("light-traffic-monitor", (100, 30), (_traffic,), ("3",), theme="textual-light"),
         Scene(

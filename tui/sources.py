@@ -56,7 +56,8 @@ EVICTIONS_KEPT = 40
 
 
 class ControlRefused(PromptCacheError):
-    """A clear, evict or resize that the source cannot do now; the message says why."""
+    """A clear, evict, resize or policy switch that the source cannot do now; the message
+    says why."""
 
 
 class StateSource(Protocol):
@@ -76,6 +77,9 @@ class StateSource(Protocol):
 
     def evict(self, path: str, context: Hashable) -> bool:
         """Remove one entry; False when it was already gone."""
+
+    def set_policy(self, name: str) -> str:
+        """Switch the eviction policy, keeping every entry; returns the name replaced."""
 
     def close(self) -> None:
         """Let go of the cache or the connection."""
@@ -156,6 +160,17 @@ class LocalSource:
 
     def evict(self, path: str, context: Hashable) -> bool:
         return bool(self.cache.invalidate(path, context, reason="manual"))
+
+    @property
+    def policy_name(self) -> str:
+        """The eviction policy the cache uses now."""
+        return self.cache.policy_name
+
+    def set_policy(self, name: str) -> str:
+        try:
+            return self.cache.set_policy(name)
+        except ValueError as exc:
+            raise ControlRefused(str(exc)) from exc
 
     def record(self, event: CacheEvent) -> None:
         """Pass an event of the app's own (a change on disk) to the cache's listeners."""
@@ -299,6 +314,11 @@ class RemoteSource:
 
     def evict(self, path: str, context: Hashable) -> bool:
         return bool(self._control("evict", **evict_params(path, context)).get("removed"))
+
+    def set_policy(self, name: str) -> str:
+        raise ControlRefused(
+            "The eviction policy can be switched only in the application itself, not attached"
+        )
 
     def close(self) -> None:
         self.client.close()

@@ -25,6 +25,7 @@ LOCAL_KEYS = (
     ("w", "warm up: load every component in the folder"),
     ("e", "export stats and snapshots (JSON and CSV)"),
     ("ctrl+s", "save the variable form into a variable set"),
+    ("P", "switch the eviction policy (the entries stay)"),
     ("n  r", "next workload / restart the race (Race tab)"),
 )
 """Keys of the app over a cache in this process."""
@@ -44,7 +45,8 @@ COMMON_KEYS = (
 """Keys of every live view, local or attached."""
 
 PANELS = (
-    ("Hit ratio", "lifetime and over the last seconds; bars turn red under the target (┈)."),
+    ("Hit ratio", "lifetime and over the last seconds; bars turn red under the target (┈); "
+     "the eviction policy in use on its lower border."),
     ("Memory", "what the entries really retain against the budget; entries against the limit."),
     ("LRU order", "most recently used first; ⏏ marks the entry evicted next."),
     ("Components", "pick a file, fill its {variables} (or pick a variable set): HIT or "

@@ -50,6 +50,7 @@ class HitRatioPanel(Widget):
         border: round $primary 60%;
         border-title-color: $text;
         border-title-style: bold;
+        border-subtitle-color: $text;
         padding: 0 1;
     }
     """
@@ -89,6 +90,8 @@ class HitRatioPanel(Widget):
         if snapshot.total_requests != self._last_requests and snapshot.total_requests:
             self.history.append(snapshot.recent_hit_ratio)
         self._last_requests = snapshot.total_requests
+        if previous is None or previous.policy != snapshot.policy:
+            self.border_subtitle = f"policy: {snapshot.policy}"
         self._snapshot = snapshot
         self.refresh()
 

@@ -21,7 +21,8 @@ from promptcache.tui.traffic import TrafficStatus
 
 
 def summary_text(cache: CacheSnapshot) -> Text:
-    """The panels' key numbers in one line, for terminals too small for the panels."""
+    """The panels' key numbers and the eviction policy in one line, for terminals too small
+    for the panels."""
     ok = cache.hit_ratio >= HIT_RATIO_TARGET or not cache.total_requests
     return Text.assemble(
         ("hit ", MUTED),
@@ -33,6 +34,8 @@ def summary_text(cache: CacheSnapshot) -> Text:
         (f"{cache.memory_utilization:.0f}%", "bold"),
         (" · ", MUTED),
         (f"{cache.size}/{cache.max_size}", "bold"),
+        (" · ", MUTED),
+        cache.policy,
         "  ",
     )
 
