@@ -9,8 +9,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from types import MappingProxyType
@@ -136,26 +135,6 @@ def _memory_limit_bytes(max_size: object, max_memory_mb: object) -> int:
     if not math.isfinite(limit):
         raise ValueError(f"max_memory_mb must be a finite number of MiB, not {max_memory_mb!r}")
     return int(limit)
-
-
-def _never_requested(value: object) -> bool:
-    return False
-
-
-@contextmanager
-def _moved_not_requested(policy: EvictionPolicy[CacheEntry]) -> Iterator[None]:
-    """While entries move into ``policy``: the adaptive policy takes them as it takes
-    preloaded ones (it asks its ``requested`` predicate at insert); other policies do not
-    tell requests from preloads."""
-    if not isinstance(policy, AdaptivePolicy):
-        yield
-        return
-    requested = policy._requested
-    policy._requested = _never_requested
-    try:
-        yield
-    finally:
-        policy._requested = requested
 
 
 R_co = TypeVar("R_co", covariant=True)
@@ -591,10 +570,11 @@ class ComponentCache:
             old = self._store
             moving = list(old.ordered())  # most protected first
             moving.reverse()
-            insert = new.insert_new
-            with _moved_not_requested(new):
-                for entry in moving:
-                    insert(entry.hash_key, entry)
+            # The adaptive policy tells requests from preloads: moved entries are not
+            # requests, so it holds them as preloaded ones.
+            insert = new.hold if isinstance(new, AdaptivePolicy) else new.insert_new
+            for entry in moving:
+                insert(entry.hash_key, entry)
             # Only now, with every entry in the new policy, does the cache use it: an
             # error above (a broken policy object) leaves the cache as it was.
             self._store = new

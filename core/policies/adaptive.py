@@ -204,15 +204,36 @@ class AdaptivePolicy(ResidentPolicy[V]):
         values = self._values
         if key in values:  # (one lookup: the key is new in all but misuse)
             return values[key]
+        check = self._requested
+        if not (getattr(value, "access_count", 1) != 0 if check is None else check(value)):
+            return self.hold(key, value)
         if self._log:
             self._drain_log()
-        check = self._requested
-        requested = getattr(value, "access_count", 1) != 0 if check is None else check(value)
-        if requested:
-            self.holder.insert_new(key, value)
-        else:
-            values[key] = value
-            self._legacy[key] = None
+        self.holder.insert_new(key, value)
+        if self._in_sample(key):
+            self._sampled.add(key)
+            pending = self._pending
+            pending.append(key)
+            if len(pending) >= SCORE_BATCH:
+                self._score()
+        return value
+
+    def hold(self, key: Hashable, value: V) -> V:
+        """Store ``value`` as a preloaded one (setdefault): outside every expert, so it adds
+        to no count, ghost or score, and evicted first, until it is requested. The cache
+        moves its entries in this way when its policy is switched."""
+        values = self._values
+        if key in values:
+            return values[key]
+        if self._log:
+            self._drain_log()
+        values[key] = value
+        self._legacy[key] = None
+        if self._in_sample(key):
+            self._sampled.add(key)
+        return value
+
+    def _in_sample(self, key: Hashable) -> bool:
         memo = self._sample_memo
         sampled = memo.get(key)
         if sampled is None:
@@ -220,14 +241,7 @@ class AdaptivePolicy(ResidentPolicy[V]):
             if len(memo) >= self._memo_limit:
                 memo.clear()
             memo[key] = sampled
-        if sampled:
-            self._sampled.add(key)
-            if requested:
-                pending = self._pending
-                pending.append(key)
-                if len(pending) >= SCORE_BATCH:
-                    self._score()
-        return value
+        return sampled
 
     def remove(self, key: Hashable) -> V:
         self.sync()
