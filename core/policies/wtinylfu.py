@@ -40,6 +40,7 @@ class FrequencyCounter:
 
     def __init__(self, nodes: dict[Hashable, _Key]) -> None:
         self.nodes = nodes  # the policy's, never replaced
+        self.spare: list[_Key] = []  # forgotten nodes, for new keys: fewer allocations
         self.added = 0
         self.period = 0  # 0 until a capacity is known: never halve
 
@@ -50,19 +51,26 @@ class FrequencyCounter:
 
     def halve(self) -> None:
         nodes = self.nodes
-        forgotten: list[Hashable] = []
-        for key, node in nodes.items():
+        forgotten: list[_Key] = []
+        for node in nodes.values():
             count = node.count >> 1
             node.count = count
             if not count and not node.linked():
-                forgotten.append(key)
-        for key in forgotten:
-            del nodes[key]
+                forgotten.append(node)
+        for node in forgotten:
+            self.forget(node)
         self.added >>= 1
+
+    def forget(self, node: _Key) -> None:
+        """Drop an evicted key whose count is 0; its node becomes a spare."""
+        del self.nodes[node.key]
+        node.key = None
+        self.spare.append(node)
 
     def clear(self) -> None:
         """Forget the counts (the nodes are the policy's to clear)."""
         self.added = 0
+        self.spare.clear()
 
 
 class WTinyLFUPolicy(ExpertPolicy[V]):
@@ -182,7 +190,14 @@ class WTinyLFUPolicy(ExpertPolicy[V]):
         window = self._window
         node = self._nodes.get(key)
         if node is None:
-            node = _Key(key, window)
+            spare = self.frequency.spare
+            if spare:
+                node = spare.pop()
+                node.key = key
+                node.count = 1
+                node.segment = window
+            else:
+                node = _Key(key, window)
             self._nodes[key] = node
         else:  # evicted, and requested again before its count fell to 0
             count = node.count
@@ -200,7 +215,7 @@ class WTinyLFUPolicy(ExpertPolicy[V]):
         """Take a resident key's node out of its segment; its count stays (if not 0)."""
         node.segment.unlink(node)
         if not node.count:
-            del self._nodes[node.key]
+            self.frequency.forget(node)
 
     def remove(self, key: Hashable) -> V:
         value = self._values.pop(key)
@@ -240,13 +255,13 @@ class WTinyLFUPolicy(ExpertPolicy[V]):
         capacity = self.capacity
         self.frequency.period = SAMPLE_FACTOR * (capacity if capacity > 1 else 1)
         victim, admitted = self._choose(capacity)
+        key = victim.key
         self._evict(victim)
         if admitted is not None:
             self._window.unlink(admitted)
             probation = self._probation
             probation.push(admitted)
             admitted.segment = probation
-        key = victim.key
         return key, self._values.pop(key)
 
     def victim(self) -> V | None:

@@ -32,7 +32,8 @@ def test_an_evicted_key_keeps_its_count_and_adds_to_it_when_back() -> None:
 
 
 def test_a_scan_is_forgotten_as_counts_halve() -> None:
-    """One-hit keys fall to 0 at the next halving: the tracked keys stay bounded."""
+    """One-hit keys fall to 0 at the next halving: the tracked keys (and the spare nodes
+    kept for new keys) stay bounded."""
     capacity = 20
     policy: WTinyLFUPolicy[str] = WTinyLFUPolicy()
     scan = [f"k{i}" for i in range(50 * SAMPLE_FACTOR * capacity)]
@@ -40,6 +41,9 @@ def test_a_scan_is_forgotten_as_counts_halve() -> None:
     tracked = len(policy.frequency.nodes)
     assert capacity <= tracked <= SAMPLE_FACTOR * capacity + capacity
     assert len(policy.frequency.counts) <= tracked
+    spare = policy.frequency.spare  # forgotten nodes, reused for new keys
+    assert len(spare) + tracked <= SAMPLE_FACTOR * capacity + capacity
+    assert all(node.key is None for node in spare)  # holding on to no key
 
 
 def test_record_access_on_an_evicted_key_is_a_key_error() -> None:
