@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from promptcache import POLICIES, EvictionPolicy, make_policy
+from promptcache.policies import WTinyLFUPolicy
 
 KEYS = st.integers(min_value=0, max_value=9)
 BURSTS = st.lists(KEYS, min_size=1, max_size=16)
@@ -254,6 +255,73 @@ class ARCModel(Model):
         return set(self.t1) | set(self.t2)
 
 
+class WTinyLFUModel(Model):
+    """A window LRU; then an SLRU main (probation, and protected up to 80% of main) that a
+    key leaving a full window enters only if its count beats main's oldest key's. Counts
+    saturate at 15 and halve every 10 x capacity counts once the policy knows the capacity
+    (from its first eviction; until then main is every resident key)."""
+
+    def __init__(self, capacity: int, share: float = 0.01) -> None:
+        super().__init__(capacity)
+        self.share = share
+        self.window: list[int] = []  # oldest first, like the segments below
+        self.probation: list[int] = []
+        self.protected: list[int] = []
+        self.counts: dict[int, int] = {}
+        self.added = 0
+        self.learnt = 0
+
+    def _count(self, key: int) -> None:
+        self.counts[key] = min(15, self.counts.get(key, 0) + 1)
+        self.added += 1
+        if self.learnt and self.added >= 10 * self.learnt:
+            self.counts = {k: c // 2 for k, c in self.counts.items() if c // 2}
+            self.added //= 2
+
+    def access(self, key: int) -> bool:
+        self._count(key)
+        if key in self.probation:
+            self.probation.remove(key)
+            self.protected.append(key)
+            main = (self.learnt or len(self.resident())) - int(self.learnt * self.share)
+            if len(self.protected) > 0.8 * max(0, main):
+                self.probation.append(self.protected.pop(0))
+            return True
+        for segment in (self.window, self.protected):
+            if key in segment:
+                segment.remove(key)
+                segment.append(key)
+                return True
+        self.window.append(key)
+        return False
+
+    def evict(self) -> int:
+        self.learnt = self.capacity
+        window_limit = int(self.capacity * self.share)
+        main_limit = self.capacity - window_limit
+        while len(self.window) > window_limit and (
+            len(self.probation) + len(self.protected) < main_limit
+        ):
+            self.probation.append(self.window.pop(0))
+        main = self.probation or self.protected
+        if len(self.window) > window_limit or not main:
+            candidate = self.window.pop(0)
+            if main and self.counts.get(candidate, 0) > self.counts.get(main[0], 0):
+                victim = main.pop(0)
+                self.probation.append(candidate)
+                return victim
+            return candidate
+        return main.pop(0)
+
+    def remove(self, key: int) -> None:
+        for segment in (self.window, self.probation, self.protected):
+            if key in segment:
+                segment.remove(key)
+
+    def resident(self) -> set[int]:
+        return {*self.window, *self.probation, *self.protected}
+
+
 MODELS: dict[str, Callable[[int], Model]] = {
     "lru": LRUModel,
     "fifo": FIFOModel,
@@ -314,8 +382,9 @@ def test_policy_follows_its_model(name: str) -> None:
 
 
 class InvariantsOnly(RuleBasedStateMachine):
-    """For the policies whose rules are too long for a list model (LIRS, W-TinyLFU, the
-    adaptive one): contents, capacity and victim() against a dict of what is resident."""
+    """For the policies not in ``MODELS`` (LIRS and the adaptive one, whose rules are too
+    long for a list model, and W-TinyLFU, whose model takes a window share: see
+    ``WTinyLFUVersusModel``): contents, capacity and victim() against what is resident."""
 
     name = "lirs"
 
@@ -367,4 +436,39 @@ class InvariantsOnly(RuleBasedStateMachine):
 def test_policy_keeps_its_invariants(name: str) -> None:
     machine = type(f"{name}Invariants", (InvariantsOnly,), {"name": name})
     machine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+    machine.TestCase().runTest()
+
+
+class WTinyLFUVersusModel(PolicyVersusModel):
+    """W-TinyLFU against its model, with window shares that give these small capacities a
+    window (the default 1% has none), and the counts and segment orders compared too."""
+
+    name = "wtinylfu"
+
+    def __init__(self) -> None:
+        RuleBasedStateMachine.__init__(self)  # not MODELS: the model takes a window share
+        self.capacity = 1
+        self.policy = WTinyLFUPolicy()
+        self.model = self.wtinylfu = WTinyLFUModel(1)
+
+    @initialize(
+        capacity=st.integers(min_value=1, max_value=6), share=st.sampled_from([0.01, 0.25, 0.5])
+    )
+    def make(self, capacity: int, share: float) -> None:
+        self.capacity = capacity
+        self.policy = WTinyLFUPolicy(window=share)
+        self.model = self.wtinylfu = WTinyLFUModel(capacity, share)
+
+    @invariant()
+    def same_counts_and_order(self) -> None:
+        model = self.wtinylfu
+        assert self.policy.frequency.counts == model.counts  # type: ignore[attr-defined]
+        newest_first = [*model.protected[::-1], *model.window[::-1], *model.probation[::-1]]
+        assert list(self.policy.ordered()) == [f"v{k}" for k in newest_first]
+
+
+def test_wtinylfu_follows_its_model() -> None:
+    """Segments, admission and the counts' halving, request by request."""
+    machine = WTinyLFUVersusModel
+    machine.TestCase.settings = settings(max_examples=80, stateful_step_count=40, deadline=None)
     machine.TestCase().runTest()
