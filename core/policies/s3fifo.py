@@ -2,67 +2,100 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator
 from itertools import chain, islice
-from typing import TypeVar
+from typing import Final, TypeVar, cast
 
 from ._base import ExpertPolicy
+from ._links import DList, Link
 
 V = TypeVar("V")
 
 SMALL_FRACTION = 0.1
 MAX_FREQUENCY = 3
+SPARE_LIMIT = 64
+"""Nodes of forgotten keys kept for reuse. A node out of every list points at itself, so
+a dropped one waits for the cyclic garbage collector, which then runs often under a
+stream of misses; reusing nodes avoids that and the allocation."""
+
+_SMALL: Final = 0
+_MAIN: Final = 1
+_GHOST: Final = 2
+
+
+class _Entry(Link):
+    """A key in one of the three queues, with its 2-bit access count."""
+
+    def __init__(self, key: Hashable) -> None:
+        super().__init__()
+        self.key = key
+        self.freq = 0
+        self.queue: int = _SMALL
 
 
 class S3FIFOPolicy(ExpertPolicy[V]):
     """New keys enter the small queue (10%); leaving it, a key read there moves to the main
     queue, others are evicted and remembered in a ghost queue. A ghost key comes back
     straight into main. Main is a FIFO that reinserts keys read since their last pass,
-    with a 2-bit count."""
+    with a 2-bit count.
+
+    Each key (resident or ghost) has one node, found by one dict lookup; the queues are
+    linked lists through the nodes.
+    """
 
     name = "s3fifo"
 
     def __init__(self) -> None:
         super().__init__()
-        self._small: OrderedDict[Hashable, None] = OrderedDict()
-        self._main: OrderedDict[Hashable, None] = OrderedDict()
-        self._ghost: OrderedDict[Hashable, None] = OrderedDict()
-        self._freq: dict[Hashable, int] = {}
+        self._entries: dict[Hashable, _Entry] = {}  # resident and ghost keys
+        self._small = DList()
+        self._main = DList()
+        self._ghost = DList()  # evicted from small, oldest first
+        self._spares = DList()  # nodes of forgotten keys, for reuse
+        self._sized_for = -1  # the capacity the two targets below were computed for
+        self._small_target = 1
+        self._ghost_limit = 1
+
+    def _size(self) -> None:
+        """Recompute the queue targets after the capacity changed (not per request)."""
+        capacity = self.capacity
+        self._sized_for = capacity
+        self._small_target = max(1, int(capacity * SMALL_FRACTION))
+        self._ghost_limit = max(1, capacity - self._small_target)
 
     def record_access(self, key: Hashable) -> None:
-        freq = self._freq[key]
-        if freq < MAX_FREQUENCY:
-            self._freq[key] = freq + 1
+        entry = self._entries[key]
+        if entry.freq < MAX_FREQUENCY:
+            entry.freq += 1
 
     def touch_many(self, keys: Iterable[Hashable]) -> None:
         """``record_access`` for each key, inlined."""
-        freq = self._freq
+        entries = self._entries
         for key in keys:
-            count = freq[key]
-            if count < MAX_FREQUENCY:
-                freq[key] = count + 1
+            entry = entries[key]
+            if entry.freq < MAX_FREQUENCY:
+                entry.freq += 1
 
     def replay(
         self, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None = None
     ) -> int:
         """``ResidentPolicy.replay`` with the hit (a count bump) inlined."""
-        values, freq = self._values, self._freq
-        insert, pop = self.insert_new, self.pop_victim
+        entries = self._entries
         hits = 0
         for key in keys:
-            if key in values:
+            entry = entries.get(key)
+            if entry is not None and entry.queue != _GHOST:
                 hits += 1
-                count = freq[key]
-                if count < MAX_FREQUENCY:
-                    freq[key] = count + 1
+                if entry.freq < MAX_FREQUENCY:
+                    entry.freq += 1
                 continue
-            insert(key, key)  # type: ignore[arg-type]  # a simulation: keys are the values
+            self._values[key] = key  # type: ignore[assignment]  # a simulation: keys are the values
+            self._admit(key, entry)
             if changed is not None:
                 changed.append(key)
             if capacity:
-                while len(values) > capacity:
-                    dropped = pop()[0]
+                while len(self._values) > capacity:
+                    dropped = self.pop_victim()[0]
                     if changed is not None:
                         changed.append(dropped)
         return hits
@@ -71,66 +104,105 @@ class S3FIFOPolicy(ExpertPolicy[V]):
         old = self._values.setdefault(key, value)
         if old is not value:
             return old
-        self._freq[key] = 0
-        if key in self._ghost:
-            del self._ghost[key]
-            self._main[key] = None
-        else:
-            self._small[key] = None
+        self._admit(key, self._entries.get(key))
         return value
+
+    def _admit(self, key: Hashable, ghost: _Entry | None) -> None:
+        """Queue a key just made resident; ``ghost`` is its node if it is remembered."""
+        if ghost is None:
+            spares = self._spares
+            if spares.size:
+                entry = cast(_Entry, spares.pop_front())
+                entry.key = key
+                entry.freq = 0
+                entry.queue = _SMALL
+            else:
+                entry = _Entry(key)
+            self._entries[key] = entry
+            self._small.push(entry)
+        else:
+            self._ghost.unlink(ghost)
+            ghost.freq = 0
+            ghost.queue = _MAIN
+            self._main.push(ghost)
 
     def remove(self, key: Hashable) -> V:
         value = self._values.pop(key)
-        del self._freq[key]
-        if key in self._small:
-            del self._small[key]
+        entry = self._entries.pop(key)
+        if entry.queue == _SMALL:
+            self._small.unlink(entry)
         else:
-            del self._main[key]
+            self._main.unlink(entry)
+        self._keep_spare(entry)
         return value
 
-    def _settle(self) -> OrderedDict[Hashable, None]:
-        """Promote and reinsert until the front of the returned queue is the victim."""
+    def _settle(self) -> _Entry:
+        """Promote and reinsert until the front of small or main is the victim; return it."""
         if not self._values:
             raise KeyError("pop_victim(): the policy holds nothing")
-        small, main, freq = self._small, self._main, self._freq
-        small_target = max(1, int(self.capacity * SMALL_FRACTION))
+        if self.capacity != self._sized_for:
+            self._size()
+        small, main = self._small, self._main
+        small_target = self._small_target
         while True:
-            if small and (len(small) > small_target or not main):
-                key = next(iter(small))
-                if not freq[key]:
-                    return small
-                del small[key]
-                freq[key] = 0
-                main[key] = None
+            if small.size and (small.size > small_target or not main.size):
+                entry = cast(_Entry, small.head.next)
+                if not entry.freq:
+                    return entry
+                small.unlink(entry)
+                entry.freq = 0
+                entry.queue = _MAIN
+                main.push(entry)
             else:
-                key = next(iter(main))
-                count = freq[key]
-                if not count:
-                    return main
-                freq[key] = count - 1
-                main.move_to_end(key)
+                if not main.size:
+                    raise KeyError("pop_victim(): the policy holds none of the resident keys")
+                entry = cast(_Entry, main.head.next)
+                if not entry.freq:
+                    return entry
+                entry.freq -= 1
+                main.move_to_back(entry)
 
     def pop_victim(self) -> tuple[Hashable, V]:
         self._learn_capacity()
-        source = self._settle()
-        key, _ = source.popitem(last=False)
-        del self._freq[key]
-        if source is self._small:
-            self._ghost[key] = None
-            main_target = max(1, self.capacity - max(1, int(self.capacity * SMALL_FRACTION)))
-            while len(self._ghost) > main_target:
-                self._ghost.popitem(last=False)
+        entry = self._settle()
+        key = entry.key
+        if entry.queue == _SMALL:
+            self._small.unlink(entry)
+            entry.queue = _GHOST
+            ghost = self._ghost
+            ghost.push(entry)
+            if ghost.size > self._ghost_limit:
+                limit = self._ghost_limit
+                while ghost.size > limit:
+                    self._forget(cast(_Entry, ghost.pop_front()))
+        else:
+            self._main.unlink(entry)
+            self._forget(entry)
         return key, self._values.pop(key)
+
+    def _forget(self, entry: _Entry) -> None:
+        """Drop an unlinked node's key; keep the node for reuse."""
+        del self._entries[entry.key]
+        self._keep_spare(entry)
+
+    def _keep_spare(self, entry: _Entry) -> None:
+        spares = self._spares
+        if spares.size < SPARE_LIMIT:
+            entry.key = None  # not to keep the key alive
+            spares.push(entry)
 
     def victim(self) -> V | None:
         """The next victim; promotes and reinserts keys on the way, as the eviction would."""
-        return self._values[next(iter(self._settle()))] if self._values else None
+        return self._values[self._settle().key] if self._values else None
 
     def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
-        keys = chain(reversed(self._main), reversed(self._small))
+        links = chain(self._main.newest_first(), self._small.newest_first())
         values = self._values
+        keys = (cast(_Entry, link).key for link in links)
         return islice((values[k] for k in keys), offset, None if limit is None else offset + limit)
 
     def clear(self) -> None:
-        for part in (self._values, self._small, self._main, self._ghost, self._freq):
-            part.clear()
+        self._values.clear()
+        self._entries.clear()
+        for queue in (self._small, self._main, self._ghost, self._spares):
+            queue.clear()
