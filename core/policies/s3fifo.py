@@ -26,9 +26,9 @@ _GHOST: Final = 2
 class _Entry(Link):
     """A key in one of the three queues, with its 2-bit access count."""
 
-    def __init__(self, key: Hashable) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.key = key
+        self.key: Hashable = None
         self.freq = 0
         self.queue: int = _SMALL
 
@@ -52,6 +52,7 @@ class S3FIFOPolicy(ExpertPolicy[V]):
         self._main = DList()
         self._ghost = DList()  # evicted from small, oldest first
         self._spares = DList()  # nodes of forgotten keys, for reuse
+        self._fresh = _Entry()  # the next new key's node, out of every list
         self._sized_for = -1  # the capacity the two targets below were computed for
         self._small_target = 1
         self._ghost_limit = 1
@@ -90,7 +91,12 @@ class S3FIFOPolicy(ExpertPolicy[V]):
                     entry.freq += 1
                 continue
             self._values[key] = key  # type: ignore[assignment]  # a simulation: keys are the values
-            self._admit(key, entry)
+            if entry is None:
+                fresh = self._fresh
+                entries[key] = fresh
+                self._queue_new(key, fresh)
+            else:
+                self._readmit(entry)
             if changed is not None:
                 changed.append(key)
             if capacity:
@@ -104,27 +110,27 @@ class S3FIFOPolicy(ExpertPolicy[V]):
         old = self._values.setdefault(key, value)
         if old is not value:
             return old
-        self._admit(key, self._entries.get(key))
+        fresh = self._fresh
+        entry = self._entries.setdefault(key, fresh)  # one lookup: a ghost's node, or fresh
+        if entry is fresh:
+            self._queue_new(key, fresh)
+        else:
+            self._readmit(entry)
         return value
 
-    def _admit(self, key: Hashable, ghost: _Entry | None) -> None:
-        """Queue a key just made resident; ``ghost`` is its node if it is remembered."""
-        if ghost is None:
-            spares = self._spares
-            if spares.size:
-                entry = cast(_Entry, spares.pop_front())
-                entry.key = key
-                entry.freq = 0
-                entry.queue = _SMALL
-            else:
-                entry = _Entry(key)
-            self._entries[key] = entry
-            self._small.push(entry)
-        else:
-            self._ghost.unlink(ghost)
-            ghost.freq = 0
-            ghost.queue = _MAIN
-            self._main.push(ghost)
+    def _queue_new(self, key: Hashable, fresh: _Entry) -> None:
+        """Put ``self._fresh`` (now ``key``'s node in the dict) in small; ready the next."""
+        fresh.key = key
+        self._small.push(fresh)
+        spares = self._spares
+        self._fresh = cast(_Entry, spares.pop_front()) if spares.size else _Entry()
+
+    def _readmit(self, ghost: _Entry) -> None:
+        """A ghost key is resident again: straight into main."""
+        self._ghost.unlink(ghost)
+        ghost.freq = 0
+        ghost.queue = _MAIN
+        self._main.push(ghost)
 
     def remove(self, key: Hashable) -> V:
         value = self._values.pop(key)
@@ -178,7 +184,10 @@ class S3FIFOPolicy(ExpertPolicy[V]):
         else:
             self._main.unlink(entry)
             self._forget(entry)
-        return key, self._values.pop(key)
+        values = self._values
+        value = values[key]
+        del values[key]  # compiled: two C calls, where ``pop`` is a call by name
+        return key, value
 
     def _forget(self, entry: _Entry) -> None:
         """Drop an unlinked node's key; keep the node for reuse."""
@@ -189,6 +198,8 @@ class S3FIFOPolicy(ExpertPolicy[V]):
         spares = self._spares
         if spares.size < SPARE_LIMIT:
             entry.key = None  # not to keep the key alive
+            entry.freq = 0
+            entry.queue = _SMALL
             spares.push(entry)
 
     def victim(self) -> V | None:
