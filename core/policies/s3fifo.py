@@ -101,7 +101,8 @@ class S3FIFOPolicy(ExpertPolicy[V]):
                 changed.append(key)
             if capacity:
                 while len(self._values) > capacity:
-                    dropped = self.pop_victim()[0]
+                    dropped = self._evict()
+                    del self._values[dropped]
                     if changed is not None:
                         changed.append(dropped)
         return hits
@@ -169,6 +170,14 @@ class S3FIFOPolicy(ExpertPolicy[V]):
                 main.move_to_back(entry)
 
     def pop_victim(self) -> tuple[Hashable, V]:
+        key = self._evict()
+        values = self._values
+        value = values[key]
+        del values[key]  # compiled: two C calls, where ``pop`` is a call by name
+        return key, value
+
+    def _evict(self) -> Hashable:
+        """Take the victim out of the queues (its value stays); return its key."""
         self._learn_capacity()
         entry = self._settle()
         key = entry.key
@@ -184,10 +193,7 @@ class S3FIFOPolicy(ExpertPolicy[V]):
         else:
             self._main.unlink(entry)
             self._forget(entry)
-        values = self._values
-        value = values[key]
-        del values[key]  # compiled: two C calls, where ``pop`` is a call by name
-        return key, value
+        return key
 
     def _forget(self, entry: _Entry) -> None:
         """Drop an unlinked node's key; keep the node for reuse."""
