@@ -11,9 +11,9 @@ from ._links import DList, Link
 
 V = TypeVar("V")
 
-SMALL_FRACTION = 0.1
-MAX_FREQUENCY = 3
-SPARE_LIMIT = 64
+SMALL_FRACTION: Final = 0.1
+MAX_FREQUENCY: Final = 3
+SPARE_LIMIT: Final = 64
 """Nodes of forgotten keys kept for reuse. A node out of every list points at itself, so
 a dropped one waits for the cyclic garbage collector, which then runs often under a
 stream of misses; reusing nodes avoids that and the allocation."""
