@@ -115,8 +115,9 @@ class S3FIFOPolicy(ExpertPolicy[V]):
         entry = self._entries.setdefault(key, fresh)  # one lookup: a ghost's node, or fresh
         if entry is fresh:
             self._queue_new(key, fresh)
-        else:
+        elif entry.queue == _GHOST:
             self._readmit(entry)
+        # else: resident, and ``value`` is the very value it holds: nothing changes
         return value
 
     def _queue_new(self, key: Hashable, fresh: _Entry) -> None:

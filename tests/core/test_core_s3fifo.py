@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import random
 import weakref
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
@@ -100,3 +101,29 @@ def test_ghost_keys_are_bounded_and_come_back_into_main() -> None:
     drive(policy, iter([back]))
     drive(policy, iter(range(60_000, 60_000 + 2 * CAPACITY)))  # twice the cache of new keys
     assert back in policy
+
+
+def test_inserting_a_resident_key_with_its_own_value_changes_nothing() -> None:
+    """``insert_new`` is ``setdefault``: given the very value a key holds, it must not
+    reset the key's count or queue it a second time."""
+    values: dict[int, str] = {}
+    plain: S3FIFOPolicy[str] = S3FIFOPolicy()
+    repeated: S3FIFOPolicy[str] = S3FIFOPolicy()
+    evicted: dict[str, list[Hashable]] = {"plain": [], "repeated": []}
+    hits = 0
+    rng = random.Random(13)
+    for key in (int(rng.paretovariate(0.8)) % 400 for _ in range(6000)):  # skewed: main evicts
+        value = values.setdefault(key, f"v{key}")
+        for name, policy in (("plain", plain), ("repeated", repeated)):
+            if policy.get(key) is not None:
+                policy.record_access(key)
+                if policy is repeated:
+                    hits += 1
+                    assert policy.insert_new(key, value) is value
+            else:
+                policy.insert_new(key, value)
+                while len(policy) > CAPACITY:
+                    evicted[name].append(policy.pop_victim()[0])
+    assert hits > 1000 and len(evicted["plain"]) > 100
+    assert evicted["repeated"] == evicted["plain"]
+    assert list(repeated.ordered()) == list(plain.ordered())
