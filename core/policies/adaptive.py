@@ -144,17 +144,19 @@ class AdaptivePolicy(ResidentPolicy[V]):
         legacy = self._legacy
         if legacy:
             holder = self.holder
-            touch = holder.record_access
             for key in log:
                 if key in legacy:
                     self._promote(key)
                 else:
-                    touch(key)
+                    holder.record_access(key)
         else:
             self.holder.touch_many(log)
         sampled = self._sampled
         if sampled:
-            self._pending.extend(filter(sampled.__contains__, log))
+            pending = self._pending
+            for key in log:
+                if key in sampled:
+                    pending.append(key)
         log.clear()
 
     def _promote(self, key: Hashable) -> None:
@@ -270,11 +272,13 @@ class AdaptivePolicy(ResidentPolicy[V]):
         if legacy:
             key = next(iter(legacy))
             del legacy[key]
-            value = self._values.pop(key)
+            victim = (key, self._values.pop(key))
         else:
-            key, value = self.holder.pop_victim()
-        self._sampled.discard(key)
-        return key, value
+            victim = self.holder.pop_victim()
+        sampled = self._sampled
+        if sampled:
+            sampled.discard(victim[0])
+        return victim
 
     def victim(self) -> V | None:
         if not self._values:

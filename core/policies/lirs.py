@@ -20,23 +20,69 @@ SPARE_NODES: Final = 64
 
 
 class _Key(Link):
-    """A key in the stack S (as this link) and, if it is a resident HIR key, in the queue Q
-    (through ``place``); ``place`` also orders the non-resident keys still in S."""
+    """A key in the stack S (through this link's own prev/next) and, through its second
+    pair of links, in the queue Q (a resident HIR key) or in the non-resident order (an
+    evicted key still in S): one object per key, so one allocation and one object for
+    the garbage collector to visit."""
 
     def __init__(self, key: Hashable) -> None:
         super().__init__()
         self.key: Hashable = key
         self.lir = False
         self.resident = True
-        self.place = _Place(self)
+        self.qprev: _Key = self
+        self.qnext: _Key = self
 
 
-class _Place(Link):
-    """A key's place in Q (resident) or in the non-resident order (evicted, still in S)."""
+class _KeyQueue:
+    """``DList`` through the keys' second pair of links (Q, or the non-resident order)."""
 
-    def __init__(self, owner: _Key) -> None:
-        super().__init__()
-        self.owner = owner
+    def __init__(self) -> None:
+        self.head = _Key(None)
+        self.size = 0
+
+    def push(self, node: _Key) -> None:
+        head = self.head
+        last = head.qprev
+        node.qprev = last
+        node.qnext = head
+        last.qnext = node
+        head.qprev = node
+        self.size += 1
+
+    def unlink(self, node: _Key) -> None:
+        before = node.qprev
+        after = node.qnext
+        before.qnext = after
+        after.qprev = before
+        node.qprev = node
+        node.qnext = node
+        self.size -= 1
+
+    def move_to_back(self, node: _Key) -> None:
+        self.unlink(node)
+        self.push(node)
+
+    def front(self) -> _Key:
+        return self.head.qnext
+
+    def pop_front(self) -> _Key:
+        node = self.head.qnext
+        self.unlink(node)
+        return node
+
+    def newest_first(self) -> Iterator[_Key]:
+        head = self.head
+        node = head.qprev
+        while node is not head:
+            preceding = node.qprev
+            yield node
+            node = preceding
+
+    def clear(self) -> None:
+        self.head.qprev = self.head
+        self.head.qnext = self.head
+        self.size = 0
 
 
 class LIRSPolicy(ExpertPolicy[V]):
@@ -54,8 +100,8 @@ class LIRSPolicy(ExpertPolicy[V]):
         super().__init__()
         self._keys: dict[Hashable, _Key] = {}  # every key resident or in S
         self._stack = DList()  # S, bottom first
-        self._queue = DList()  # resident HIR keys (their places), victim first
-        self._nonresident = DList()  # places of evicted keys still in S, oldest first
+        self._queue = _KeyQueue()  # resident HIR keys, victim first
+        self._nonresident = _KeyQueue()  # evicted keys still in S, oldest first
         self._spare: list[_Key] = []  # forgotten nodes, reused for new keys
         self._lir_count = 0
         self._limit_capacity = -1
@@ -89,7 +135,7 @@ class LIRSPolicy(ExpertPolicy[V]):
                 return
             stack.unlink(node)
             if not node.resident:  # forgotten: in neither S nor Q
-                self._nonresident.unlink(node.place)
+                self._nonresident.unlink(node)
                 self._forget(node)
             link = head.next
 
@@ -99,7 +145,7 @@ class LIRSPolicy(ExpertPolicy[V]):
         node = cast(_Key, self._stack.pop_front())
         node.lir = False
         self._lir_count -= 1
-        self._queue.push(node.place)
+        self._queue.push(node)
         self._prune()
 
     def record_access(self, key: Hashable) -> None:
@@ -115,7 +161,7 @@ class LIRSPolicy(ExpertPolicy[V]):
         self._prune()
         if node.linked():  # a resident HIR key still in S: a short reuse distance
             self._stack.move_to_back(node)
-            self._queue.unlink(node.place)
+            self._queue.unlink(node)
             node.lir = True
             self._lir_count += 1
             if self._lir_count > self._lir_limit():
@@ -123,7 +169,7 @@ class LIRSPolicy(ExpertPolicy[V]):
         else:
             if self._lir_count:  # with no LIR key at all, the stack stays empty
                 self._stack.push(node)
-            self._queue.move_to_back(node.place)
+            self._queue.move_to_back(node)
 
     def touch_many(self, keys: Iterable[Hashable]) -> None:
         """``record_access`` for each key."""
@@ -170,7 +216,7 @@ class LIRSPolicy(ExpertPolicy[V]):
             self._prune()
         node = self._keys.get(key)
         if node is not None:  # evicted recently enough to be in S: short reuse distance
-            self._nonresident.unlink(node.place)
+            self._nonresident.unlink(node)
             node.resident = True
             stack.move_to_back(node)
             node.lir = True
@@ -193,13 +239,13 @@ class LIRSPolicy(ExpertPolicy[V]):
             else:
                 if self._lir_count:
                     stack.push(node)
-                self._queue.push(node.place)
+                self._queue.push(node)
         capacity = self.capacity
         nonresident = self._nonresident
         if capacity and nonresident.size > NONRESIDENT_FACTOR * capacity:
             limit = NONRESIDENT_FACTOR * capacity
             while nonresident.size > limit:
-                oldest = cast(_Place, nonresident.pop_front()).owner
+                oldest = nonresident.pop_front()
                 stack.unlink(oldest)
                 self._forget(oldest)
         return value
@@ -213,7 +259,7 @@ class LIRSPolicy(ExpertPolicy[V]):
             self._stack.unlink(node)
             self._prune()
         else:
-            self._queue.unlink(node.place)
+            self._queue.unlink(node)
             if node.linked():
                 self._stack.unlink(node)
         self._forget(node)
@@ -230,11 +276,11 @@ class LIRSPolicy(ExpertPolicy[V]):
         if self._lir_count > self._lir_limit() or not queue.size:
             while self._lir_count and (self._lir_count > self._lir_limit() or not queue.size):
                 self._demote_bottom()
-        node = cast(_Place, queue.pop_front()).owner
+        node = queue.pop_front()
         key = node.key
         node.resident = False
         if node.linked():
-            self._nonresident.push(node.place)
+            self._nonresident.push(node)
         else:
             self._forget(node)
         return key, self._values.pop(key)
@@ -243,14 +289,14 @@ class LIRSPolicy(ExpertPolicy[V]):
         if not self._values:
             return None
         if self._queue.size:
-            return self._values[cast(_Place, self._queue.front()).owner.key]
+            return self._values[self._queue.front().key]
         self._prune()
         return self._values[cast(_Key, self._stack.front()).key]
 
     def ordered(self, limit: int | None = None, offset: int = 0) -> Iterator[V]:
         values = self._values
         lir = (cast(_Key, link).key for link in self._stack.newest_first() if cast(_Key, link).lir)
-        queued = (cast(_Place, link).owner.key for link in self._queue.newest_first())
+        queued = (node.key for node in self._queue.newest_first())
         keys = chain(lir, queued)
         return islice((values[k] for k in keys), offset, None if limit is None else offset + limit)
 
