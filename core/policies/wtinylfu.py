@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
 from itertools import islice
-from typing import TypeVar, cast
+from typing import Final, TypeVar, cast
 
 from ._base import ExpertPolicy
 from ._links import DList, Link
 
 V = TypeVar("V")
 
-MAX_COUNT = 15
+MAX_COUNT: Final = 15
 """Counts saturate here, like the 4-bit counters of Caffeine's sketch."""
-SAMPLE_FACTOR = 10
+SAMPLE_FACTOR: Final = 10
 """Counts are halved each time this many times the capacity accesses were counted."""
-PROTECTED_FRACTION = 0.8
+PROTECTED_FRACTION: Final = 0.8
 
 
 class _Key(Link):
