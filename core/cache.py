@@ -25,7 +25,7 @@ from .events import (
     Listener,
 )
 from .memory import ENTRY_OVERHEAD, MIB, extra_size
-from .policies import AdaptivePolicy, make_policy
+from .policies import make_policy
 from .policy import EvictionPolicy
 from .stats import (
     CacheSnapshot,
@@ -137,6 +137,13 @@ def _memory_limit_bytes(max_size: object, max_memory_mb: object) -> int:
     return int(limit)
 
 
+def _hold_of(policy: EvictionPolicy[CacheEntry]) -> Callable[[Hashable, CacheEntry], CacheEntry]:
+    """How ``policy`` stores an entry put without a request (preload, warm-up, a policy
+    switch): its ``hold`` if it tells those apart (the adaptive policy), else insert_new."""
+    hold: Callable[[Hashable, CacheEntry], CacheEntry] = getattr(policy, "hold", policy.insert_new)
+    return hold
+
+
 R_co = TypeVar("R_co", covariant=True)
 
 
@@ -175,6 +182,7 @@ class ComponentCache:
         "_evicted_memory",
         "_evicted_size",
         "_hits",
+        "_hold",
         "_insert",
         "_invalidated",
         "_journal_record",
@@ -237,6 +245,7 @@ class ComponentCache:
         self._lookup = store.get
         self._touch = store.record_access
         self._insert = store.insert_new
+        self._hold = _hold_of(store)
         self._pop_victim = store.pop_victim
         self._clock = clock
         self.clock = clock
@@ -388,10 +397,10 @@ class ComponentCache:
                     f"whole cache budget of {self.max_memory_bytes:,} bytes",
                     component_path,
                 )
-            old = self._insert(key, entry)
+            old = self._insert(key, entry) if request else self._hold(key, entry)
             if old is not entry:  # replacing: drop the old entry, then insert again
                 self._remove(key)
-                self._insert(key, entry)
+                (self._insert if request else self._hold)(key, entry)
             if context_hash != "":
                 variants = self._variants.get(component_path)
                 if variants is None:
@@ -570,9 +579,7 @@ class ComponentCache:
             old = self._store
             moving = list(old.ordered())  # most protected first
             moving.reverse()
-            # The adaptive policy tells requests from preloads: moved entries are not
-            # requests, so it holds them as preloaded ones.
-            insert = new.hold if isinstance(new, AdaptivePolicy) else new.insert_new
+            insert = _hold_of(new)  # moving an entry is no request
             for entry in moving:
                 insert(entry.hash_key, entry)
             # Only now, with every entry in the new policy, does the cache use it: an
@@ -581,6 +588,7 @@ class ComponentCache:
             self._lookup = new.get
             self._touch = new.record_access
             self._insert = new.insert_new
+            self._hold = _hold_of(new)
             self._pop_victim = new.pop_victim
             old.clear()
             self._order_keys = []

@@ -32,9 +32,10 @@ SCORE_BATCH: Final = 64
 (one call per expert per batch instead of per request)."""
 HIT_LOG_LIMIT: Final = 1 << 16
 """Hits waiting for the next miss; in a longer run of hits the oldest are dropped."""
-SAMPLE_MEMO_FACTOR: Final = 4
-"""Sample decisions are remembered for up to this many times the capacity of keys (at
-least 4,096): a key missed again costs a dict lookup instead of a CRC."""
+SAMPLE_MEMO_FACTOR: Final = 8
+MIN_SAMPLE_MEMO: Final = 8192
+"""Sample decisions are remembered for up to SAMPLE_MEMO_FACTOR times the capacity of
+keys, at least MIN_SAMPLE_MEMO: a key missed again costs a dict lookup, not a CRC."""
 _RESCALE_AT: Final = 1e150
 
 
@@ -45,8 +46,9 @@ def default_experts() -> list[ExpertFactory]:
 
 
 def is_request(value: object) -> bool:
-    """False for a value put without a request: ComponentCache's preloaded and warmed-up
-    entries start with ``access_count == 0``; anything else counts as requested."""
+    """A ``requested`` predicate for using the policy without ComponentCache: false for a
+    value with ``access_count == 0`` (how the cache's preloaded and warmed-up entries
+    start); anything else counts as requested."""
     return getattr(value, "access_count", 1) != 0
 
 
@@ -77,10 +79,11 @@ class AdaptivePolicy(ResidentPolicy[V]):
     *legacy* keys, in the old leader's eviction order: they are evicted first, oldest
     first, and one that is requested again joins the new leader as a new key.
 
-    Preload: a value for which ``requested`` is false (preloaded or warmed up) is held as
-    a legacy key, outside every expert, so it adds to no frequency count, ghost or score.
-    It is the first to go when room is needed, until a request for it reaches the experts
-    as the key's first access.
+    Preload: ComponentCache puts preloaded, warmed-up and moved entries through ``hold``,
+    which keeps them as legacy keys, outside every expert, so they add to no frequency
+    count, ghost or score. They are the first to go when room is needed, until a request
+    reaches the experts as the key's first access. Given a ``requested`` predicate (such
+    as ``is_request``), ``insert_new`` also holds the values for which it is false.
     """
 
     name = "adaptive"
@@ -94,9 +97,9 @@ class AdaptivePolicy(ResidentPolicy[V]):
     ) -> None:
         super().__init__()
         self._factories = list(default_experts() if experts is None else experts)
-        self._requested = requested  # None: ``is_request``, inlined
+        self._requested = requested  # None: every insert_new is a request
         self._sample_memo: dict[Hashable, bool] = {}
-        self._memo_limit = 4096
+        self._memo_limit = MIN_SAMPLE_MEMO
         self._shift = sample_shift
         self._mask = (1 << sample_shift) - 1
         self.experts: list[Expert] = [make() for make in self._factories]
@@ -207,7 +210,7 @@ class AdaptivePolicy(ResidentPolicy[V]):
         if key in values:  # (one lookup: the key is new in all but misuse)
             return values[key]
         check = self._requested
-        if not (getattr(value, "access_count", 1) != 0 if check is None else check(value)):
+        if check is not None and not check(value):
             return self.hold(key, value)
         if self._log:
             self._drain_log()
@@ -259,7 +262,7 @@ class AdaptivePolicy(ResidentPolicy[V]):
         if capacity != self.capacity:
             self.capacity = capacity  # the holder learns it at its own evictions
             self._miniature = min(max(MIN_MINIATURE, capacity >> self._shift), capacity)
-            self._memo_limit = max(4096, SAMPLE_MEMO_FACTOR * capacity)
+            self._memo_limit = max(MIN_SAMPLE_MEMO, SAMPLE_MEMO_FACTOR * capacity)
             self._growth = 2.0 ** (1.0 / (HALF_LIFE_FACTOR * max(1, self._miniature)))
 
     def pop_victim(self) -> tuple[Hashable, V]:
