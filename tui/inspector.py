@@ -38,6 +38,8 @@ T = TypeVar("T")
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 COMPACT_WIDTH, COMPACT_HEIGHT = 80, 24
+PALETTE_HINT_WIDTH = 60
+"""Narrower than this, the footer drops its "^p palette" hint (it overlapped the keys)."""
 
 
 class ShowsState(Protocol):
@@ -124,6 +126,8 @@ class InspectorApp(App[None]):
         main = self.screen_stack[0]
         main.set_class(compact, "-compact")
         main.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        for footer in self.query(Footer):
+            footer.show_command_palette = width >= PALETTE_HINT_WIDTH
         if compact != self._compact:
             self._compact = compact
             if self.state is not None:
