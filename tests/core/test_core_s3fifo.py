@@ -9,6 +9,7 @@ from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 
 from promptcache.policies import S3FIFOPolicy
+from promptcache.policies.race import count_hits
 
 CAPACITY = 100
 
@@ -28,16 +29,7 @@ class Key:
 
 def drive(policy: S3FIFOPolicy[Hashable], keys: Iterator[Hashable]) -> int:
     """The cache's calls, holding at most ``CAPACITY`` keys; returns the hits."""
-    hits = 0
-    for key in keys:
-        if policy.get(key) is not None:
-            hits += 1
-            policy.record_access(key)
-        else:
-            policy.insert_new(key, key)
-            while len(policy) > CAPACITY:
-                policy.pop_victim()
-    return hits
+    return count_hits(policy, keys, CAPACITY)
 
 
 def mixed_requests(count: int) -> Iterator[int]:
