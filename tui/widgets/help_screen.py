@@ -48,7 +48,8 @@ PANELS = (
     ("Hit ratio", "lifetime and over the last seconds; bars turn red under the target (┈); "
      "the eviction policy in use on its lower border."),
     ("Memory", "what the entries really retain against the budget; entries against the limit."),
-    ("LRU order", "most recently used first; ⏏ marks the entry evicted next."),
+    ("LRU order", "the eviction order, most protected first (under LRU: most recently "
+     "used first); ⏏ marks the entry evicted next."),
     ("Components", "pick a file, fill its {variables} (or pick a variable set): HIT or "
      "MISS says whether the cache served the render; missing variables are highlighted; "
      "Changes shows what an edit on disk changed."),

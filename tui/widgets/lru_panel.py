@@ -98,7 +98,9 @@ class LRUPanel(Vertical):
         self.query_one("#lru-header", Static).update(
             header_text(table.scrollable_content_region.width, window.sort, window.reverse)
         )
-        parts = [f"{window.total:,} entries", f"by {window.sort}{' reversed' * window.reverse}"]
+        # "recency" is the policy's own order: most recently used first only under LRU.
+        order = "eviction order" if window.sort == "recency" else window.sort
+        parts = [f"{window.total:,} entries", f"by {order}{' reversed' * window.reverse}"]
         if window.filter:
             parts.append(f"filter {window.filter!r}")
         if table.folder:
