@@ -86,6 +86,18 @@ class ExpertPolicy(ResidentPolicy[V]):
     def clear(self) -> None:
         raise NotImplementedError
 
+    def _replay_miss(self, key: Hashable, capacity: int, changed: list[Hashable] | None) -> None:
+        """A simulated miss in ``replay``: the key goes in as its own value, then victims
+        go until ``capacity`` (0: never) holds; both are appended to ``changed``."""
+        self.insert_new(key, key)  # type: ignore[arg-type]  # a simulation: keys are the values
+        if changed is not None:
+            changed.append(key)
+        if capacity:
+            while len(self._values) > capacity:
+                dropped = self.pop_victim()[0]
+                if changed is not None:
+                    changed.append(dropped)
+
 
 def replay_requests(
     policy: Any, keys: Iterable[Hashable], capacity: int, changed: list[Hashable] | None

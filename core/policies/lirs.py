@@ -196,14 +196,7 @@ class LIRSPolicy(ExpertPolicy[V]):
                 else:
                     self._hit_hir(node)
                 continue
-            self.insert_new(key, key)  # type: ignore[arg-type]  # a simulation: keys are the values
-            if changed is not None:
-                changed.append(key)
-            if capacity:
-                while len(self._values) > capacity:
-                    dropped = self.pop_victim()[0]
-                    if changed is not None:
-                        changed.append(dropped)
+            self._replay_miss(key, capacity, changed)
         return hits
 
     def insert_new(self, key: Hashable, value: V) -> V:
