@@ -126,8 +126,11 @@ class InspectorApp(App[None]):
         main = self.screen_stack[0]
         main.set_class(compact, "-compact")
         main.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        hint = width >= PALETTE_HINT_WIDTH
         for footer in self.query(Footer):
-            footer.show_command_palette = width >= PALETTE_HINT_WIDTH
+            if footer.show_command_palette != hint:
+                footer.show_command_palette = hint
+                footer.refresh(recompose=True)  # Footer reads it only when it composes
         if compact != self._compact:
             self._compact = compact
             if self.state is not None:

@@ -104,3 +104,23 @@ class TestKeys:
             await pilot.press("f1")
             await settle(pilot)
             assert isinstance(app.screen, HelpScreen)
+
+
+class TestPaletteHint:
+    async def test_the_footer_drops_the_palette_hint_when_narrowed_and_brings_it_back(
+        self,
+    ) -> None:
+        app = scene_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+
+            def hints() -> int:
+                return len(app.screen.query("Footer FooterKey.-command-palette"))
+
+            assert hints() == 1
+            await pilot.resize_terminal(40, 12)
+            await settle(pilot)
+            assert hints() == 0
+            await pilot.resize_terminal(100, 30)
+            await settle(pilot)
+            assert hints() == 1
